@@ -1,0 +1,117 @@
+"""The campaign site: a Flask application factory."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from .config import Defaults
+from .extensions import babel, csrf, db, limiter, mail, migrate
+
+# Repository root: templates/, static/ and migrations/ live beside the package.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, errors, commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "campaign.sqlite"
+        )
+    check_secret_key(app)
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to run in production without a real secret key; in debug or
+    testing, use a random one kept in the instance folder."""
+    key = app.config.get("SECRET_KEY")
+    if key:
+        if not (app.debug or app.testing) and len(str(key)) < 32:
+            raise ConfigurationError(
+                "FLASK_SECRET_KEY is too short: use at least 32 random characters, "
+                "e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return
+    if not (app.debug or app.testing):
+        raise ConfigurationError(
+            "FLASK_SECRET_KEY is not set. Set it to a long random value, e.g. "
+            "export FLASK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'); "
+            "for local development run with FLASK_DEBUG=1 (make run)."
+        )
+    key_file = Path(app.instance_path) / "dev-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .dev.views import bp as dev_bp
+    from .public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(dev_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def page(status: int, template: str):
+        def handler(error):
+            return render_template(f"errors/{template}.html", error=error), status
+        return handler
+
+    for status in (400, 404, 405, 413, 429, 500, 503):
+        app.register_error_handler(status, page(status, str(status)))
+    app.register_error_handler(CSRFError, page(400, "csrf"))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from . import countries
+    from .markup import render_markdown
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["country_name"] = countries.name
+    app.jinja_env.globals["site_name"] = lambda: app.config["SITE_NAME"]
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import campaign_cli, demo_cli, dev_cli, outbox_cli
+
+    for group in (demo_cli, outbox_cli, campaign_cli, dev_cli):
+        app.cli.add_command(group)

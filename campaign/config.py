@@ -1,0 +1,72 @@
+"""Default settings. Every key can be overridden by an environment variable
+of the same name prefixed ``FLASK_`` (``FLASK_SITE_URL=https://...``)."""
+
+
+class Defaults:
+    # No usable default: the factory refuses to start outside debug/testing
+    # without a real key (see ``campaign.check_secret_key``).
+    SECRET_KEY = None
+
+    # None means "SQLite in the instance folder", filled in by the factory.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Absolute base for links in emails.
+    SITE_URL = "http://127.0.0.1:5000"
+    SITE_NAME = "Campaign site"
+
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 1025
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    # Flask-Mail would silently drop mail under TESTING; the tests use a real
+    # SMTP server instead.
+    MAIL_SUPPRESS_SEND = False
+    MAIL_DEFAULT_SENDER = "Campaign site <noreply@localhost>"
+    # Seconds before a silent SMTP server counts as a temporary failure.
+    MAIL_TIMEOUT = 10
+
+    # Outbox worker.
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_LEASE_SECONDS = 120
+    OUTBOX_POLL_SECONDS = 1.0
+    OUTBOX_MAX_ATTEMPTS = 12
+    OUTBOX_BACKOFF_BASE_SECONDS = 30
+    OUTBOX_BACKOFF_MAX_SECONDS = 6 * 3600
+
+    # email-validator's DNS check: off by default; when on, it waits at most
+    # EMAIL_DNS_TIMEOUT seconds so a slow resolver cannot stall signing.
+    EMAIL_CHECK_DELIVERABILITY = False
+    EMAIL_DNS_TIMEOUT = 3
+
+    # No signature ever triggers more than this many emails, and a repeat
+    # signing inside the quiet period (a double click) sends nothing more.
+    SIGNATURE_EMAIL_CAP = 5
+    SIGNATURE_RESEND_QUIET_SECONDS = 10
+
+    # Number of counter rows per campaign that confirmations spread over, so
+    # that they do not all queue on one row lock.
+    COUNTER_SHARDS = 16
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SIGN = "10 per minute;60 per hour"
+    RATELIMIT_CONFIRM = "30 per minute"
+    RATELIMIT_BUSINESS = "5 per minute;20 per hour"
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # The development mail catcher (`flask dev serve`) and /dev/mail.
+    DEV_MAIL_CATCHER_PORT = 1025
+    DEV_MAIL_FOLDER = None  # default: <instance>/mail
+
+    MAX_CONTENT_LENGTH = 1024 * 1024

@@ -1,0 +1,249 @@
+"""Typed SQLAlchemy 2.0 models."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: every timestamp is stored as UTC without a zone."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Kind(enum.StrEnum):
+    BOYCOTT = "boycott"
+    PLEDGE = "pledge"
+    FREEZE = "freeze"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+class SignatureStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    INVALIDATED = "invalidated"
+
+
+class WindowState(enum.StrEnum):
+    NONE = "none"
+    UPCOMING = "upcoming"
+    HAPPENING = "happening"
+    ENDED = "ended"
+
+
+def _in_list(column: str, enum_cls: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(m.value) for m in enum_cls)})"
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint(_in_list("kind", Kind), name="kind"),
+        CheckConstraint(_in_list("status", CampaignStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    story: Mapped[str] = mapped_column(Text, default="")
+    pledge_text: Mapped[str] = mapped_column(Text, default="")
+    demands: Mapped[str] = mapped_column(Text, default="")
+    goal: Mapped[int] = mapped_column(Integer, default=1000)
+    goal_fixed: Mapped[bool] = mapped_column(default=False)
+    # The pause window (boycott) or protest window (freeze), in UTC.
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    window_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    postcode_required: Mapped[bool] = mapped_column(default=False)
+    share_text: Mapped[str] = mapped_column(String(280), default="")
+    # What to do once a freeze has ended: shown on the "ended" page.
+    next_action: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    businesses: Mapped[list[Business]] = relationship(back_populates="campaign")
+
+    @property
+    def demand_list(self) -> list[str]:
+        return [line.strip() for line in self.demands.splitlines() if line.strip()]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.LIVE
+
+    def window_state(self, now: dt.datetime | None = None) -> WindowState:
+        if self.window_start is None or self.window_end is None:
+            return WindowState.NONE
+        now = now or utcnow()
+        if now < self.window_start:
+            return WindowState.UPCOMING
+        if now < self.window_end:
+            return WindowState.HAPPENING
+        return WindowState.ENDED
+
+
+class Signature(db.Model):
+    __tablename__ = "signature"
+    __table_args__ = (
+        # Settles double submissions: the database, not a prior SELECT.
+        UniqueConstraint("campaign_id", "email_normalised", name="uq_signature_campaign_email"),
+        CheckConstraint(_in_list("status", SignatureStatus), name="status"),
+        Index("ix_signature_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalised: Mapped[str] = mapped_column(String(320))
+    country: Mapped[str] = mapped_column(String(2))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    # Consent: both unticked by default; the time of consent is created_at.
+    email_opt_in: Mapped[bool] = mapped_column(default=False)
+    show_name: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default=SignatureStatus.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A keyed hash of the client address, for spotting bulk fraud without
+    # keeping the address itself.
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    emails_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class SignatureCount(db.Model):
+    """One of COUNTER_SHARDS rows whose sum is a campaign's confirmed count.
+
+    Confirmations add to a random shard, so many at once do not wait on a
+    single row lock; readers sum a handful of rows."""
+
+    __tablename__ = "signature_count"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyCountryCount(db.Model):
+    """Confirmed signatures by UTC day of confirmation and country, sharded
+    like SignatureCount; exports and charts sum over it."""
+
+    __tablename__ = "daily_country_count"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BusinessStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CompanySize(enum.StrEnum):
+    MICRO = "1-9"
+    SMALL = "10-49"
+    MEDIUM = "50-249"
+    LARGE = "250+"
+
+
+class Business(db.Model):
+    """A business pledging to pause its ads during a boycott."""
+
+    __tablename__ = "business"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "organisation_key", name="uq_business_campaign_organisation"),
+        CheckConstraint(_in_list("status", BusinessStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    organisation: Mapped[str] = mapped_column(String(200))
+    # Case- and space-folded name: one entry per organisation per campaign.
+    organisation_key: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str] = mapped_column(String(300))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    company_size: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=BusinessStatus.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="businesses")
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent, written in the same transaction as the
+    change that caused it; the worker delivers it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(_in_list("status", OutboxStatus), name="status"),
+        Index("ix_outbox_message_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict | None] = mapped_column(JSON)
+    signature_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signature.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # While a worker holds the row; past this time another may take it.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,149 @@
+"""The public forms: signing a pledge, a business joining a boycott, confirming."""
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from .. import countries
+from ..models import CompanySize
+from ..validation import EmailAddress, PlainName, has_control_characters, strip
+
+
+def _country_choices():
+    return [("", _l("Choose your country"))] + countries.choices()
+
+
+class CountryCode:
+    def __call__(self, form, field):
+        if not countries.is_country(field.data):
+            raise ValidationError(_l("Choose your country from the list"))
+
+
+class SignForm(FlaskForm):
+    given_name = StringField(
+        _l("First name"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your first name")),
+            Length(max=100, message=_l("First name must be 100 characters or fewer")),
+            PlainName(_l("First name")),
+        ],
+        render_kw={"autocomplete": "given-name"},
+    )
+    family_name = StringField(
+        _l("Last name"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your last name")),
+            Length(max=100, message=_l("Last name must be 100 characters or fewer")),
+            PlainName(_l("Last name")),
+        ],
+        render_kw={"autocomplete": "family-name"},
+    )
+    email = StringField(
+        _l("Email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter your email address")), EmailAddress()],
+        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
+    )
+    country = SelectField(
+        _l("Country"),
+        choices=_country_choices,
+        validate_choice=False,
+        validators=[CountryCode()],
+        render_kw={"autocomplete": "country"},
+    )
+    postal_code = StringField(
+        _l("Postcode"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=16, message=_l("Postcode must be 16 characters or fewer")),
+            Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
+                message=_l("Enter a postcode using letters, numbers, spaces and hyphens"),
+            ),
+        ],
+        render_kw={"autocomplete": "postal-code"},
+    )
+    email_opt_in = BooleanField(_l("Email me updates about this campaign"), default=False)
+    show_name = BooleanField(_l("Show my first name on the public list"), default=False)
+    # Honeypot: hidden from people, tempting to bots. Filled means discard.
+    homepage = StringField(_l("Leave this field empty"))
+
+    def __init__(self, *args, postcode_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.postcode_required = postcode_required
+        if postcode_required:
+            self.postal_code.validators = [
+                DataRequired(_l("Enter your postcode")),
+                *self.postal_code.validators[1:],
+            ]
+            self.postal_code.flags.required = True
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.homepage.data or "").strip())
+
+
+class BusinessForm(FlaskForm):
+    organisation = StringField(
+        _l("Organisation"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the name of your organisation")),
+            Length(max=200, message=_l("Organisation must be 200 characters or fewer")),
+            PlainName(_l("Organisation")),
+        ],
+        render_kw={"autocomplete": "organization"},
+    )
+    website = StringField(
+        _l("Website"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your organisation's website")),
+            Length(max=300, message=_l("Website must be 300 characters or fewer")),
+        ],
+        render_kw={"autocomplete": "url", "inputmode": "url"},
+    )
+    contact_email = StringField(
+        _l("Contact email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter a contact email address")), EmailAddress()],
+        render_kw={"autocomplete": "email", "type": "email"},
+    )
+    company_size = SelectField(
+        _l("Company size"),
+        choices=[("", _l("Choose a size"))] + [(s.value, _l("%(n)s people", n=s.value)) for s in CompanySize],
+        validate_choice=False,
+    )
+    homepage = StringField(_l("Leave this field empty"))
+
+    def validate_website(self, field):
+        value = field.data or ""
+        if has_control_characters(value) or " " in value:
+            raise ValidationError(_l("Enter a website address like https://example.com"))
+        if "://" not in value:
+            value = "https://" + value
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname or ""
+        except ValueError:
+            parts, host = None, ""
+        if parts is None or parts.scheme not in ("http", "https") or "." not in host:
+            raise ValidationError(_l("Enter a website address like https://example.com"))
+        field.data = value
+
+    def validate_company_size(self, field):
+        if field.data not in {s.value for s in CompanySize}:
+            raise ValidationError(_l("Choose the size of your organisation"))
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.homepage.data or "").strip())
+
+
+class ConfirmForm(FlaskForm):
+    """Only a POST confirms: mail scanners follow GET links."""

@@ -1,0 +1,185 @@
+"""Public pages: campaigns, signing, confirming, counts."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from .. import businesses, signing
+from ..extensions import db, limiter
+from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
+from ..sharing import share_links
+from ..windows import calendar_file, describe_window
+from .forms import BusinessForm, ConfirmForm, SignForm
+
+bp = Blueprint("public", __name__)
+
+
+def _public_campaign(slug: str) -> Campaign:
+    """A live or closed campaign; drafts are not public."""
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None or campaign.status == CampaignStatus.DRAFT:
+        abort(404)
+    return campaign
+
+
+def _per_campaign_ip() -> str:
+    return f"{request.remote_addr}:{request.view_args.get('slug', '')}"
+
+
+def _render_campaign(campaign: Campaign, sign_form=None, business_form=None, status=200):
+    count = signing.signature_count(campaign.id)
+    context = {
+        "campaign": campaign,
+        "count": count,
+        "goal": signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
+        "signers": signing.recent_public_signers(campaign.id),
+        "window": describe_window(campaign),
+        "form": sign_form or SignForm(postcode_required=campaign.postcode_required),
+        "business_form": None,
+        "businesses": [],
+    }
+    if campaign.kind == Kind.BOYCOTT:
+        context["business_form"] = business_form or BusinessForm(prefix="business")
+        context["businesses"] = businesses.approved_businesses(campaign.id)
+    return render_template("public/campaign.html", **context), status
+
+
+@bp.get("/")
+def index():
+    """Every live campaign with its count, so a visitor can pick one."""
+    campaigns = signing.live_campaigns()
+    counts = signing.signature_counts([c.id for c in campaigns])
+    return render_template("public/index.html", campaigns=campaigns, counts=counts)
+
+
+@bp.get("/c/<slug>")
+def campaign_page(slug: str):
+    """The campaign: its pledge, story, count and the signing form."""
+    return _render_campaign(_public_campaign(slug))
+
+
+@bp.post("/c/<slug>/sign")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN"], key_func=_per_campaign_ip)
+def sign(slug: str):
+    """Store a pending signature; the same thank-you page whatever happened,
+    so the form never tells whether an address has signed before."""
+    campaign = _public_campaign(slug)
+    if not campaign.is_open:
+        abort(404)
+    form = SignForm(postcode_required=campaign.postcode_required)
+    if form.is_bot:
+        return redirect(url_for(".thanks", slug=slug), 303)
+    if not form.validate():
+        return _render_campaign(campaign, sign_form=form, status=422)
+    signing.sign(
+        campaign,
+        signing.Pledge(
+            given_name=form.given_name.data,
+            family_name=form.family_name.data,
+            email=form.email.data,
+            country=form.country.data,
+            postal_code=form.postal_code.data,
+            email_opt_in=form.email_opt_in.data,
+            show_name=form.show_name.data,
+        ),
+        ip=request.remote_addr,
+    )
+    return redirect(url_for(".thanks", slug=slug), 303)
+
+
+@bp.get("/c/<slug>/thanks")
+def thanks(slug: str):
+    """After signing: check your email, and share the campaign meanwhile."""
+    campaign = _public_campaign(slug)
+    return render_template("public/thanks.html", campaign=campaign, share=share_links(campaign))
+
+
+@bp.post("/c/<slug>/business")
+@limiter.limit(lambda: current_app.config["RATELIMIT_BUSINESS"], key_func=_per_campaign_ip)
+def join_as_business(slug: str):
+    """A business pledges to pause its ads; it shows once approved."""
+    campaign = _public_campaign(slug)
+    if campaign.kind != Kind.BOYCOTT or not campaign.is_open:
+        abort(404)
+    form = BusinessForm(prefix="business")
+    if form.is_bot:
+        return redirect(url_for(".business_thanks", slug=slug), 303)
+    if not form.validate():
+        return _render_campaign(campaign, business_form=form, status=422)
+    businesses.join_as_business(
+        campaign,
+        businesses.BusinessPledge(
+            organisation=form.organisation.data,
+            website=form.website.data,
+            contact_email=form.contact_email.data,
+            company_size=form.company_size.data,
+        ),
+        ip=request.remote_addr,
+    )
+    return redirect(url_for(".business_thanks", slug=slug), 303)
+
+
+@bp.get("/c/<slug>/business/thanks")
+def business_thanks(slug: str):
+    campaign = _public_campaign(slug)
+    return render_template("public/business_thanks.html", campaign=campaign, share=share_links(campaign))
+
+
+@bp.get("/c/<slug>/count.json")
+def count_json(slug: str):
+    """The live count, for the page's enhancement and for partners."""
+    campaign = _public_campaign(slug)
+    count = signing.signature_count(campaign.id)
+    return jsonify(
+        slug=campaign.slug,
+        signatures=count,
+        goal=signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
+        status=campaign.status,
+    )
+
+
+@bp.get("/c/<slug>/calendar.ics")
+def calendar(slug: str):
+    """The campaign's window as a calendar event."""
+    campaign = _public_campaign(slug)
+    if campaign.window_start is None or campaign.window_end is None:
+        abort(404)
+    return Response(
+        calendar_file(campaign),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{campaign.slug}.ics"'},
+    )
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_CONFIRM"], methods=["POST"])
+def confirm(token: str):
+    """GET shows a button; only the POST confirms, because mail scanners
+    follow links in emails."""
+    signature = signing.signature_for_token(token)
+    if signature is None:
+        abort(404)
+    campaign = signature.campaign
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        signing.confirm_signature(signature)
+    if signature.status == SignatureStatus.PENDING:
+        return render_template("public/confirm.html", campaign=campaign, form=form)
+    count = signing.signature_count(campaign.id)
+    return render_template(
+        "public/confirmed.html",
+        campaign=campaign,
+        signature=signature,
+        count=count,
+        share=share_links(campaign),
+    )

@@ -1,0 +1,326 @@
+"""The pledge service: sign, confirm, de-duplicate, count. Owns its commits."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import random
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from . import outbox
+from .extensions import db
+from .links import absolute_url
+from .models import (
+    Campaign,
+    CampaignStatus,
+    DailyCountryCount,
+    Signature,
+    SignatureCount,
+    SignatureStatus,
+    utcnow,
+)
+
+# Providers known to ignore dots and +tags in the local part.
+_GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+def normalise_email(address: str) -> str:
+    """The form of an address used to spot a second signature by the same person."""
+    local, _, domain = address.strip().rpartition("@")
+    local, domain = local.lower(), domain.lower()
+    if domain in _GMAIL_DOMAINS:
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def hash_ip(address: str | None) -> str | None:
+    """A keyed hash of a client address: groups signatures without storing the IP."""
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# --- Tokens -----------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="confirm-signature")
+
+
+def confirmation_token(signature_id: int) -> str:
+    return _serializer().dumps(signature_id)
+
+
+def signature_for_token(token: str) -> Signature | None:
+    """The signature a confirmation token names, or None if it is forged or gone."""
+    try:
+        signature_id = _serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(signature_id, int):
+        return None
+    return db.session.get(Signature, signature_id)
+
+
+# --- Signing ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pledge:
+    given_name: str
+    family_name: str
+    email: str
+    country: str
+    postal_code: str | None
+    email_opt_in: bool
+    show_name: bool
+
+
+class SignOutcome(enum.Enum):
+    NEW = "new"                  # stored, confirmation queued
+    RESENT = "resent"            # still pending: confirmation queued again
+    ALREADY_SIGNED = "already"   # confirmed before: a short note queued
+    QUIET = "quiet"              # nothing sent (email cap, double click, invalidated)
+
+
+def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutcome:
+    """Record a pending signature and queue its confirmation email in one
+    transaction. A second signing by the same (normalised) address never
+    adds a signature; the unique constraint, not a prior read, decides."""
+    normalised = normalise_email(pledge.email)
+    now = utcnow()
+    signature = Signature(
+        campaign_id=campaign.id,
+        given_name=pledge.given_name,
+        family_name=pledge.family_name,
+        email=pledge.email.strip(),
+        email_normalised=normalised,
+        country=pledge.country,
+        postal_code=pledge.postal_code or None,
+        email_opt_in=pledge.email_opt_in,
+        show_name=pledge.show_name,
+        ip_hash=hash_ip(ip),
+        emails_sent=1,
+        last_emailed_at=now,
+        created_at=now,
+    )
+    db.session.add(signature)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return _signed_again(campaign.id, normalised)
+    _queue_confirmation(signature, campaign)
+    db.session.commit()
+    return SignOutcome.NEW
+
+
+def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
+    """Someone signed with an address that already has a signature here."""
+    now = utcnow()
+    quiet_since = now - dt.timedelta(
+        seconds=current_app.config["SIGNATURE_RESEND_QUIET_SECONDS"]
+    )
+    # One conditional UPDATE both checks and spends the email allowance, so
+    # racing submissions can never send more than the cap between them.
+    claimed = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.campaign_id == campaign_id,
+            Signature.email_normalised == normalised,
+            Signature.status.in_([SignatureStatus.PENDING, SignatureStatus.CONFIRMED]),
+            Signature.emails_sent < current_app.config["SIGNATURE_EMAIL_CAP"],
+            or_(Signature.last_emailed_at.is_(None), Signature.last_emailed_at < quiet_since),
+        )
+        .values(emails_sent=Signature.emails_sent + 1, last_emailed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return SignOutcome.QUIET
+    signature = db.session.execute(
+        select(Signature).where(
+            Signature.campaign_id == campaign_id, Signature.email_normalised == normalised
+        )
+    ).scalar_one()
+    if signature.status == SignatureStatus.PENDING:
+        _queue_confirmation(signature, signature.campaign)
+        outcome = SignOutcome.RESENT
+    else:
+        outbox.enqueue(
+            kind="already_signed",
+            recipient=signature.email,
+            template="already_signed",
+            signature_id=signature.id,
+            context={
+                "signature": signature,
+                "campaign": signature.campaign,
+                "campaign_url": absolute_url("public.campaign_page", slug=signature.campaign.slug),
+            },
+        )
+        outcome = SignOutcome.ALREADY_SIGNED
+    db.session.commit()
+    return outcome
+
+
+def _queue_confirmation(signature: Signature, campaign: Campaign) -> None:
+    outbox.enqueue(
+        kind="confirmation",
+        recipient=signature.email,
+        template="confirm_signature",
+        signature_id=signature.id,
+        context={
+            "signature": signature,
+            "campaign": campaign,
+            "confirm_url": absolute_url("public.confirm", token=confirmation_token(signature.id)),
+            "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
+        },
+    )
+
+
+# --- Confirming and counting ------------------------------------------------
+
+def confirm_signature(signature: Signature) -> bool:
+    """Confirm a pending signature and count it. Returns True if this call
+    confirmed it; confirming again changes nothing."""
+    now = utcnow()
+    # The status test in the WHERE makes a double POST count once, even
+    # when both arrive together.
+    changed = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id, Signature.status == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount == 1:
+        _add_to_counts(signature.campaign_id, now.date(), signature.country, 1)
+    db.session.commit()
+    db.session.refresh(signature)
+    return changed.rowcount == 1
+
+
+def _upsert_add(model, key: dict, delta: int) -> None:
+    """INSERT the row or add ``delta`` to it, in one statement."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**key, signatures=delta)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={"signatures": model.signatures + stmt.excluded.signatures},
+    )
+    db.session.execute(stmt)
+
+
+def _add_to_counts(campaign_id: int, day: dt.date, country: str, delta: int) -> None:
+    # A random shard per change: concurrent confirmations of one campaign
+    # mostly land on different rows and do not wait for each other's locks.
+    shards = current_app.config["COUNTER_SHARDS"]
+    _upsert_add(SignatureCount, {"campaign_id": campaign_id, "shard": random.randrange(shards)}, delta)
+    _upsert_add(
+        DailyCountryCount,
+        {"campaign_id": campaign_id, "day": day, "country": country,
+         "shard": random.randrange(shards)},
+        delta,
+    )
+
+
+def signature_count(campaign_id: int) -> int:
+    """The stored confirmed count of one campaign."""
+    return db.session.execute(
+        select(func.coalesce(func.sum(SignatureCount.signatures), 0)).where(
+            SignatureCount.campaign_id == campaign_id
+        )
+    ).scalar_one()
+
+
+def signature_counts(campaign_ids: list[int]) -> dict[int, int]:
+    """Stored confirmed counts of several campaigns at once."""
+    if not campaign_ids:
+        return {}
+    rows = db.session.execute(
+        select(SignatureCount.campaign_id, func.sum(SignatureCount.signatures))
+        .where(SignatureCount.campaign_id.in_(campaign_ids))
+        .group_by(SignatureCount.campaign_id)
+    ).all()
+    counts = dict.fromkeys(campaign_ids, 0)
+    counts.update({campaign_id: int(total) for campaign_id, total in rows})
+    return counts
+
+
+def recount(campaign: Campaign) -> tuple[int, int]:
+    """Rebuild a campaign's stored counts from its signature rows.
+    Returns (count before, count after)."""
+    before = signature_count(campaign.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Hold off confirmations (they take ROW EXCLUSIVE on these tables)
+        # while the counts are rebuilt; readers are not blocked.
+        db.session.execute(
+            text("LOCK TABLE signature_count, daily_country_count IN EXCLUSIVE MODE")
+        )
+    db.session.execute(delete(SignatureCount).where(SignatureCount.campaign_id == campaign.id))
+    db.session.execute(
+        delete(DailyCountryCount).where(DailyCountryCount.campaign_id == campaign.id)
+    )
+    day = func.date(Signature.confirmed_at)
+    rows = db.session.execute(
+        select(day, Signature.country, func.count())
+        .where(Signature.campaign_id == campaign.id, Signature.status == SignatureStatus.CONFIRMED)
+        .group_by(day, Signature.country)
+    ).all()
+    total = 0
+    for confirmed_day, country, n in rows:
+        if isinstance(confirmed_day, str):  # SQLite's date() returns text
+            confirmed_day = dt.date.fromisoformat(confirmed_day)
+        db.session.add(DailyCountryCount(
+            campaign_id=campaign.id, day=confirmed_day, country=country, shard=0, signatures=n
+        ))
+        total += n
+    db.session.add(SignatureCount(campaign_id=campaign.id, shard=0, signatures=total))
+    db.session.commit()
+    return before, total
+
+
+# --- Goal -------------------------------------------------------------------
+
+def displayed_goal(count: int, goal: int, fixed: bool) -> int:
+    """The goal to show: once reached, it steps up to the next 1, 2 or 5 x 10^n
+    above the count, unless the organiser fixed it."""
+    if fixed or count < goal:
+        return goal
+    exponent = 0
+    while True:
+        for mantissa in (1, 2, 5):
+            step = mantissa * 10**exponent
+            if step > count:
+                return step
+        exponent += 1
+
+
+def recent_public_signers(campaign_id: int, limit: int = 10) -> list[tuple[str, str]]:
+    """First name and country of the latest confirmed signers who agreed to be shown."""
+    rows = db.session.execute(
+        select(Signature.given_name, Signature.country)
+        .where(
+            Signature.campaign_id == campaign_id,
+            Signature.status == SignatureStatus.CONFIRMED,
+            Signature.show_name.is_(True),
+        )
+        .order_by(Signature.confirmed_at.desc())
+        .limit(limit)
+    ).all()
+    return [(row.given_name, row.country) for row in rows]
+
+
+def live_campaigns() -> list[Campaign]:
+    return list(
+        db.session.execute(
+            select(Campaign).where(Campaign.status == CampaignStatus.LIVE).order_by(Campaign.created_at)
+        ).scalars()
+    )

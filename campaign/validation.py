@@ -1,0 +1,62 @@
+"""Field rules shared by the public forms."""
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+_URL = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|io|ru|cn|info|biz|xyz|top)\b)", re.I)
+# Cells starting with these become formulas in spreadsheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value)
+
+
+class PlainName:
+    """A person's or organisation's name: no links, no formulas, no control characters."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        if has_control_characters(value):
+            raise ValidationError(_l("%(label)s contains characters we cannot accept", label=self.label))
+        if _URL.search(value):
+            raise ValidationError(_l("%(label)s must not contain a web address", label=self.label))
+        if value.startswith(FORMULA_PREFIXES):
+            raise ValidationError(
+                _l("%(label)s must not start with =, +, - or @", label=self.label)
+            )
+
+
+class EmailAddress:
+    """A syntactically valid address (and a deliverable domain when
+    EMAIL_CHECK_DELIVERABILITY is on, with a short DNS timeout)."""
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        if has_control_characters(value) or len(value) > 254:
+            raise ValidationError(_l("Enter an email address in the correct format, like name@example.com"))
+        config = current_app.config
+        try:
+            result = validate_email(
+                value,
+                check_deliverability=config["EMAIL_CHECK_DELIVERABILITY"],
+                timeout=config["EMAIL_DNS_TIMEOUT"],
+            )
+        except EmailNotValidError as exc:
+            if "does not exist" in str(exc) or "not accept email" in str(exc) or "DNS" in str(exc):
+                raise ValidationError(_l("The domain of this email address does not receive email")) from exc
+            raise ValidationError(
+                _l("Enter an email address in the correct format, like name@example.com")
+            ) from exc
+        field.data = result.normalized

@@ -1,0 +1,142 @@
+"""Fixtures: every test runs on SQLite, and again on PostgreSQL when
+TEST_DATABASE_URL is set. Mail goes to a real SMTP server (aiosmtpd)."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, text
+
+from campaign import create_app
+from campaign.extensions import db
+from campaign import outbox
+
+from .smtp import MailServer
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def _postgres_base_url():
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A fresh database per backend, built by running the migrations."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        drop = None
+    else:
+        base = _postgres_base_url()
+        name = f"campaign_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+
+        def drop():
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    if drop:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def mail_server():
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(mail_server):
+    """The test mail server, emptied and answering normally."""
+    mail_server.reset()
+    if mail_server._controller is None:
+        mail_server.start()
+    yield mail_server
+    mail_server.reset()
+
+
+def _empty_tables():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+def make_app(database_url, mail_server, tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SITE_URL": "http://campaigns.test",
+        "MAIL_SERVER": mail_server.host,
+        "MAIL_PORT": mail_server.port,
+        "MAIL_TIMEOUT": 5,
+        "RATELIMIT_ENABLED": False,
+        "SIGNATURE_RESEND_QUIET_SECONDS": 0,
+        "DEV_MAIL_FOLDER": str(tmp_path / "dev-mail"),
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url, mail_server, tmp_path):
+    app = make_app(database_url, mail_server, tmp_path)
+    with app.app_context():
+        _empty_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def deliver(app, smtp):
+    """Run the outbox worker once, as `flask outbox work --once` would."""
+    def run():
+        with app.app_context():
+            result = outbox.drain()
+            db.session.remove()
+            return result
+    return run
+
+
+@pytest.fixture
+def backend(database_url):
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"

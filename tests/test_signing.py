@@ -1,0 +1,159 @@
+"""The story of signing: a person signs, gets an email, confirms, and counts once."""
+from sqlalchemy import func, select
+
+from campaign.extensions import db
+from campaign.models import OutboxMessage, Signature, SignatureStatus
+from campaign.signing import normalise_email
+
+from .builders import confirm, confirm_link, csrf_token, make_campaign, sign
+
+
+def count_json(client, slug):
+    return client.get(f"/c/{slug}/count.json").get_json()
+
+
+def test_supporter_signs_confirms_and_the_count_rises(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="save-the-park", goal=10)
+
+    response = sign(client, "save-the-park", email="Ada@Example.com")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/c/save-the-park/thanks")
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "confirmation email is on its way" in thanks
+    assert "counts once you confirm" in thanks
+    assert count_json(client, "save-the-park")["signatures"] == 0
+
+    deliver()
+    [email] = smtp.to("Ada@example.com")
+    assert email.message.get_body(preferencelist=("plain",)) and email.message.get_body(preferencelist=("html",))
+    path = confirm_link(email.text)
+    assert path in email.html
+
+    page = client.get(path)
+    assert "Confirm my signature" in page.get_data(as_text=True)
+    assert count_json(client, "save-the-park")["signatures"] == 0, "a GET must not confirm"
+
+    confirmed = confirm(client, path)
+    assert confirmed.status_code == 200
+    assert "Your signature is confirmed" in confirmed.get_data(as_text=True)
+    assert count_json(client, "save-the-park") == {
+        "slug": "save-the-park", "signatures": 1, "goal": 10, "status": "live"}
+    page = client.get("/c/save-the-park").get_data(as_text=True)
+    assert '<span role="status" aria-live="polite" data-count>1</span>' in page
+    assert '<progress value="1" max="10"' in page
+
+
+def test_confirming_twice_counts_once(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="twice")
+    sign(client, "twice")
+    deliver()
+    path = confirm_link(smtp.received[0].text)
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    first = client.post(path, data={"csrf_token": token})
+    again = client.post(path, data={"csrf_token": token})  # a double click
+    assert first.status_code == again.status_code == 200
+    assert "Your signature is confirmed" in again.get_data(as_text=True)
+    assert count_json(client, "twice")["signatures"] == 1
+
+
+def test_a_forged_confirmation_link_is_not_found(app, client):
+    assert client.get("/confirm/MQ.forged").status_code == 404
+    assert client.get("/confirm/not-a-token").status_code == 404
+
+
+def test_signing_again_sends_the_confirmation_again_and_never_counts_twice(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="again")
+    first = sign(client, "again", email="grace@example.com")
+    second = sign(client, "again", email="  GRACE@example.com ")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    deliver()
+    mails = smtp.to("grace@example.com")
+    assert [m.subject.startswith("Confirm your signature") for m in mails] == [True, True]
+    assert confirm_link(mails[0].text) == confirm_link(mails[1].text)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+
+
+def test_signing_again_after_confirming_sends_a_short_note(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="noted", title="Noted campaign")
+    sign(client, "noted", email="alan@example.com")
+    deliver()
+    confirm(client, confirm_link(smtp.received[0].text))
+    response = sign(client, "noted", email="alan@example.com")
+    assert response.status_code == 303
+    deliver()
+    note = smtp.to("alan@example.com")[-1]
+    assert note.subject == "You have already signed: Noted campaign"
+    assert "/confirm/" not in note.text
+    assert count_json(client, "noted")["signatures"] == 1
+
+
+def test_gmail_dots_and_tags_are_the_same_person(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="gmail")
+    sign(client, "gmail", email="ada.lovelace@gmail.com")
+    sign(client, "gmail", email="AdaLovelace+campaigns@googlemail.com")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+
+
+def test_no_signature_ever_triggers_more_than_five_emails(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="capped")
+    for _ in range(9):
+        assert sign(client, "capped", email="spam@example.com").status_code == 303
+    deliver()
+    assert len(smtp.to("spam@example.com")) == 5
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
+
+
+def test_a_double_click_sends_one_email(database_url, mail_server, tmp_path, smtp):
+    from .conftest import _empty_tables, make_app
+    app = make_app(database_url, mail_server, tmp_path, SIGNATURE_RESEND_QUIET_SECONDS=10)
+    with app.app_context():
+        _empty_tables()
+        make_campaign(slug="double")
+    client = app.test_client()
+    sign(client, "double", email="dc@example.com")
+    sign(client, "double", email="dc@example.com")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        db.engine.dispose()
+
+
+def test_the_honeypot_is_silently_discarded(app, client, smtp):
+    with app.app_context():
+        make_campaign(slug="bots")
+    response = sign(client, "bots", homepage="http://spam.example")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/c/bots/thanks")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_signature_keeps_consent_as_given(app, client):
+    with app.app_context():
+        make_campaign(slug="consent")
+    sign(client, "consent", email="opt@example.com", email_opt_in="y")
+    sign(client, "consent", email="no@example.com")
+    with app.app_context():
+        rows = {s.email: s for s in db.session.execute(select(Signature)).scalars()}
+        assert rows["opt@example.com"].email_opt_in is True
+        assert rows["no@example.com"].email_opt_in is False
+        assert rows["no@example.com"].show_name is False
+        assert rows["opt@example.com"].status == SignatureStatus.PENDING
+        assert rows["opt@example.com"].ip_hash and "127.0.0.1" not in rows["opt@example.com"].ip_hash
+
+
+def test_email_normalisation():
+    assert normalise_email("  Ada@Example.COM ") == "ada@example.com"
+    assert normalise_email("a.d.a+x@gmail.com") == "ada@gmail.com"
+    assert normalise_email("Ada@googlemail.com") == "ada@gmail.com"
+    assert normalise_email("a.da+x@example.com") == "a.da+x@example.com"
