@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .. import countries
@@ -12,7 +13,9 @@ from ..validation import EmailAddress, PlainName, has_control_characters, strip
 
 
 def _country_choices():
-    return [("", _l("Choose your country"))] + countries.choices()
+    return [SelectChoice("", _l("Choose your country"))] + [
+        SelectChoice(code, name) for code, name in countries.choices()
+    ]
 
 
 class CountryCode:
@@ -116,7 +119,8 @@ class BusinessForm(FlaskForm):
     )
     company_size = SelectField(
         _l("Company size"),
-        choices=[("", _l("Choose a size"))] + [(s.value, _l("%(n)s people", n=s.value)) for s in CompanySize],
+        choices=[SelectChoice("", _l("Choose a size"))]
+        + [SelectChoice(s.value, _l("%(n)s people", n=s.value)) for s in CompanySize],
         validate_choice=False,
     )
     homepage = StringField(_l("Leave this field empty"))

@@ -1,0 +1,94 @@
+"""Races settle in the database: identical submissions leave one signature,
+and many confirmations at once leave a stored count equal to the rows."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign import signing
+from campaign.extensions import db
+from campaign.models import DailyCountryCount, OutboxMessage, Signature, SignatureStatus
+
+from .builders import make_campaign, sign
+
+
+@pytest.fixture
+def postgres_only(backend):
+    if backend != "postgresql":
+        pytest.skip("a real race needs PostgreSQL (set TEST_DATABASE_URL)")
+
+
+def run_together(n, work):
+    """Start ``n`` calls of ``work(i)`` at the same moment; return their results."""
+    barrier = threading.Barrier(n)
+
+    def start(i):
+        barrier.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(start, range(n)))
+
+
+def test_fifty_identical_submissions_at_once_leave_one_signature(app, postgres_only):
+    with app.app_context():
+        make_campaign(slug="race")
+    clients = [app.test_client() for _ in range(50)]
+    responses = run_together(50, lambda i: sign(clients[i], "race", email="racer@example.com"))
+    assert {r.status_code for r in responses} == {303}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+        emails = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert 1 <= emails <= app.config["SIGNATURE_EMAIL_CAP"]
+
+
+def test_many_confirmations_at_once_keep_the_count_true(app, postgres_only):
+    countries = ["GB", "FR", "DE", "US"]
+    with app.app_context():
+        campaign = make_campaign(slug="busy")
+        for i in range(200):
+            signing.sign(campaign, signing.Pledge(
+                f"P{i}", "Person", f"p{i}@example.com", countries[i % 4], None, False, False))
+        ids = list(db.session.execute(select(Signature.id)).scalars())
+        campaign_id = campaign.id
+
+    def confirm(i):
+        with app.app_context():
+            signature = db.session.get(Signature, ids[i % len(ids)])
+            signing.confirm_signature(signature)  # every one twice: half are repeats
+            db.session.remove()
+
+    run_together(40, lambda i: [confirm(j) for j in range(i, 400, 40)])
+
+    with app.app_context():
+        assert signing.signature_count(campaign_id) == 200
+        confirmed = db.session.scalar(select(func.count()).select_from(Signature)
+                                      .where(Signature.status == SignatureStatus.CONFIRMED))
+        assert confirmed == 200
+        by_country = dict(db.session.execute(
+            select(DailyCountryCount.country, func.sum(DailyCountryCount.signatures))
+            .group_by(DailyCountryCount.country)).all())
+        assert by_country == {c: 50 for c in countries}
+
+
+def test_recount_repairs_drift(ctx):
+    campaign = make_campaign()
+    for i in range(3):
+        signing.sign(campaign, signing.Pledge(f"R{i}", "R", f"r{i}@example.com", "GB", None, False, False))
+    for signature in db.session.execute(select(Signature)).scalars().all():
+        signing.confirm_signature(signature)
+    # Drift: a counter row edited by hand.
+    db.session.execute(db.text("UPDATE signature_count SET signatures = signatures + 7"))
+    db.session.commit()
+    assert signing.signature_count(campaign.id) > 3
+    assert signing.recount(campaign)[1] == 3
+    assert signing.signature_count(campaign.id) == 3
+
+
+def test_recount_command(ctx, runner):
+    campaign = make_campaign(slug="recount-me")
+    result = runner.invoke(args=["campaign", "recount", "recount-me"])
+    assert "recount-me: 0 -> 0" in result.output
+    assert runner.invoke(args=["campaign", "recount", "nope"]).exit_code != 0
+    assert campaign.id

@@ -1,0 +1,208 @@
+"""What the public pages show: the list, a campaign, its window, its count."""
+import datetime as dt
+
+import pytest
+from icalendar import Calendar
+
+from campaign import signing
+from campaign.demo import seed_demo_campaigns
+from campaign.extensions import db
+from campaign.models import CampaignStatus, Kind, Signature, SignatureStatus
+
+from .builders import hours_from_now, make_campaign
+
+
+def add_confirmed(campaign, n, show_name=False, country="GB", name="Sam"):
+    """Confirmed signatures through the service, as if people had confirmed."""
+    for i in range(n):
+        signing.sign(campaign, signing.Pledge(
+            given_name=f"{name}{i}" if n > 1 else name, family_name="Test",
+            email=f"{name.lower()}{i}-{campaign.slug}@example.com", country=country,
+            postal_code=None, email_opt_in=False, show_name=show_name))
+    for signature in db.session.query(Signature).filter_by(campaign_id=campaign.id, status=SignatureStatus.PENDING):
+        signing.confirm_signature(signature)
+
+
+def test_home_lists_live_campaigns_with_their_counts(ctx, client):
+    live = make_campaign(title="Live one", summary="Short summary here")
+    make_campaign(title="Hidden draft", status=CampaignStatus.DRAFT)
+    add_confirmed(live, 3)
+    html = client.get("/").get_data(as_text=True)
+    assert "Live one" in html and "Short summary here" in html
+    assert f'href="/c/{live.slug}"' in html
+    assert "<strong>3</strong> signatures" in html
+    assert "Hidden draft" not in html
+
+
+def test_the_three_demo_campaigns_are_seeded_once(ctx, client, runner):
+    assert "3 created" in runner.invoke(args=["demo", "seed"]).output
+    assert "already present" in runner.invoke(args=["demo", "seed"]).output
+    kinds = {"stop-hate-for-profit": "boycott", "walkaway": "pledge", "account-freeze": "freeze"}
+    for slug, kind in kinds.items():
+        page = client.get(f"/c/{slug}")
+        assert page.status_code == 200
+        assert f"campaign--{kind}" in page.get_data(as_text=True)
+
+
+def test_a_campaign_page_shows_pledge_story_demands_count_and_form(ctx, client):
+    campaign = make_campaign(
+        pledge_text="I will log off.", demands="Open data\nNo dark patterns",
+        story="## Why\n\nBecause **enough**.", goal=100)
+    add_confirmed(campaign, 2)
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "I will log off." in html
+    assert "<li>Open data</li>" in html and "<li>No dark patterns</li>" in html
+    assert "<strong>enough</strong>" in html
+    assert 'role="status"' in html and ">2</span>" in html
+    assert '<progress value="2" max="100"' in html
+    for label in ("First name", "Last name", "Email", "Country", "Postcode",
+                  "Email me updates about this campaign", "Show my first name on the public list"):
+        assert f">{label}<" in html or f">{label} <" in html
+    assert 'name="csrf_token"' in html
+    assert "Sign the pledge</button>" in html
+    assert 'name="email_opt_in" type="checkbox" value="y">' in html  # unticked
+
+
+def test_the_story_markdown_is_sanitised(ctx, client):
+    campaign = make_campaign(story=(
+        "Hello <script>alert(1)</script>\n\n[click](javascript:alert(1))\n\n"
+        "<img src=x onerror=alert(1)>\n\n[ok](https://example.org)"))
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "href=\"javascript:" not in html
+    assert "<img" not in html
+    assert 'href="https://example.org"' in html and 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_recent_signers_show_first_name_and_country_only_if_they_agreed(ctx, client):
+    campaign = make_campaign()
+    add_confirmed(campaign, 1, show_name=True, country="FR", name="Marie")
+    add_confirmed(campaign, 1, show_name=False, country="DE", name="Hidden")
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "Marie" in html and "France" in html
+    assert "Hidden" not in html
+    assert "Test" not in html.split('class="signers"')[1]  # no family names
+    assert "@example.com" not in html  # never an email address
+
+
+def test_pending_signers_are_not_listed_or_counted(ctx, client):
+    campaign = make_campaign()
+    signing.sign(campaign, signing.Pledge("Pat", "Pending", "pat@example.com", "GB", None, False, True))
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "Pat" not in html
+    assert client.get(f"/c/{campaign.slug}/count.json").get_json()["signatures"] == 0
+
+
+@pytest.mark.parametrize(("count", "goal", "fixed", "shown"), [
+    (0, 100, False, 100),
+    (99, 100, False, 100),
+    (100, 100, False, 200),
+    (199, 100, False, 200),
+    (200, 100, False, 500),
+    (999, 500, False, 1000),
+    (1000, 1000, False, 2000),
+    (4999, 1000, False, 5000),
+    (5000, 1000, False, 10000),
+    (150, 100, True, 100),
+    (0, 7, False, 7),
+    (7, 7, False, 10),
+])
+def test_the_goal_steps_up_to_the_next_1_2_5(count, goal, fixed, shown):
+    assert signing.displayed_goal(count, goal, fixed) == shown
+
+
+def test_the_shown_goal_rises_when_reached(ctx, client):
+    campaign = make_campaign(goal=2)
+    add_confirmed(campaign, 2)
+    assert client.get(f"/c/{campaign.slug}/count.json").get_json() == {
+        "slug": campaign.slug, "signatures": 2, "goal": 5, "status": "live"}
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert '<progress value="2" max="5"' in html
+
+
+def test_drafts_are_not_public(ctx, client):
+    draft = make_campaign(status=CampaignStatus.DRAFT)
+    for path in ("", "/count.json", "/thanks", "/calendar.ics"):
+        assert client.get(f"/c/{draft.slug}{path}").status_code == 404
+    assert client.get("/c/no-such-campaign").status_code == 404
+
+
+def test_a_closed_campaign_shows_its_final_count_and_takes_no_signatures(ctx, client):
+    campaign = make_campaign(status=CampaignStatus.LIVE)
+    add_confirmed(campaign, 4)
+    campaign.status = CampaignStatus.CLOSED
+    db.session.commit()
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "This campaign is closed" in html and "closed with 4 signatures" in html
+    assert "Sign the pledge</button>" not in html
+    assert client.post(f"/c/{campaign.slug}/sign", data={}).status_code in (400, 404)
+
+
+def freeze(**fields):
+    values = {"kind": Kind.FREEZE, "time_zone": "America/New_York",
+              "next_action": "Join the next day of action."}
+    values.update(fields)
+    return make_campaign(**values)
+
+
+def test_an_upcoming_freeze_shows_its_times_and_a_calendar_file(ctx, client):
+    campaign = freeze(window_start=dt.datetime(2099, 3, 1, 14, 0), window_end=dt.datetime(2099, 3, 2, 14, 0))
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "The freeze starts soon" in html
+    # 14:00 UTC is 09:00 in New York in March 2099 (before DST starts).
+    assert "Sunday 1 March 2099, 09:00 EST" in html
+    assert '<time datetime="2099-03-01T14:00:00Z" data-local>' in html
+    assert "data-countdown" in html
+    ics = client.get(f"/c/{campaign.slug}/calendar.ics")
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    [event] = Calendar.from_ical(ics.data).walk("VEVENT")
+    assert event.decoded("dtstart") == dt.datetime(2099, 3, 1, 14, 0, tzinfo=dt.UTC)
+    assert event.decoded("dtend") == dt.datetime(2099, 3, 2, 14, 0, tzinfo=dt.UTC)
+    assert str(event["summary"]) == campaign.title
+
+
+def test_a_freeze_happening_now_shows_the_banner_and_steps(ctx, client):
+    campaign = freeze(window_start=hours_from_now(-2), window_end=hours_from_now(22))
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "The freeze is happening now" in html
+    assert "Post the statement" in html and "go quiet" in html
+    assert "data-countdown" not in html
+
+
+def test_an_ended_freeze_shows_the_result_and_the_next_action(ctx, client):
+    campaign = freeze(window_start=hours_from_now(-48), window_end=hours_from_now(-24))
+    add_confirmed(campaign, 3)
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "The freeze has ended" in html
+    assert "3 people took part." in html
+    assert "Join the next day of action." in html
+
+
+def test_a_boycott_shows_its_pause_window(ctx, client):
+    campaign = make_campaign(kind=Kind.BOYCOTT, time_zone="America/Los_Angeles",
+                             window_start=dt.datetime(2099, 7, 1, 7), window_end=dt.datetime(2099, 8, 1, 7))
+    html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
+    assert "The pause starts soon" in html
+    assert "Wednesday 1 July 2099, 00:00 PDT" in html
+    assert client.get(f"/c/{campaign.slug}/calendar.ics").status_code == 200
+
+
+def test_a_pledge_without_a_window_has_no_calendar(ctx, client):
+    campaign = make_campaign()
+    assert client.get(f"/c/{campaign.slug}/calendar.ics").status_code == 404
+
+
+def test_the_thank_you_page_has_plain_share_links(ctx, client):
+    campaign = make_campaign(share_text="Join me & sign")
+    html = client.get(f"/c/{campaign.slug}/thanks").get_data(as_text=True)
+    for service in ("mailto:", "https://x.com/intent/post", "https://www.facebook.com/sharer/sharer.php",
+                    "https://wa.me/", "https://t.me/share/url"):
+        assert service in html
+    assert f"http://campaigns.test/c/{campaign.slug}" in html
+    assert "Copy link" in html
+    # No third-party scripts: the only script is our own.
+    assert html.count("<script") == 1 and 'src="/static/js/site.js"' in html
+
+
+def test_dev_mail_is_not_found_outside_debug(ctx, client):
+    assert client.get("/dev/mail").status_code == 404
