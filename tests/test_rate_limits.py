@@ -1,0 +1,39 @@
+"""Rate limits: one address cannot flood a campaign with signatures."""
+import pytest
+
+from campaign.extensions import db
+
+from .builders import csrf_token, make_campaign, valid_pledge
+from .conftest import _empty_tables, make_app
+
+
+@pytest.fixture
+def limited_app(database_url, mail_server, tmp_path):
+    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
+                   RATELIMIT_SIGN="3 per minute", RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        _empty_tables()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_signing_is_limited_per_address_per_campaign(limited_app):
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        make_campaign(slug="one")
+        make_campaign(slug="two")
+    token = csrf_token(client.get("/c/one").get_data(as_text=True))
+
+    def post(slug, i):
+        return client.post(f"/c/{slug}/sign", data={**valid_pledge(email=f"p{i}@example.com"), "csrf_token": token})
+
+    assert [post("one", i).status_code for i in range(3)] == [303, 303, 303]
+    refused = post("one", 4)
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    # Another campaign has its own allowance; another client address too.
+    assert post("two", 5).status_code == 303
+    other = client.post("/c/one/sign", data={**valid_pledge(email="x@example.com"), "csrf_token": token},
+                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 303
