@@ -9,7 +9,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
 from .config import Defaults
-from .extensions import babel, csrf, db, limiter, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 # Repository root: templates/, static/ and migrations/ live beside the package.
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,10 @@ def configure(app: Flask, test_config: dict | None) -> None:
             app.instance_path, "campaign.sqlite"
         )
     check_secret_key(app)
+    # Cookies only over HTTPS when the site is served over HTTPS.
+    if app.config["SITE_URL"].startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 class ConfigurationError(RuntimeError):
@@ -78,15 +82,20 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "organiser.login"
+    login_manager.login_message = None
     babel.init_app(app)
     limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from .dev.views import bp as dev_bp
+    from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(organiser_bp)
     app.register_blueprint(dev_bp)
 
 
@@ -111,7 +120,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import campaign_cli, demo_cli, dev_cli, outbox_cli
+    from .cli import campaign_cli, demo_cli, dev_cli, organiser_cli, outbox_cli
 
-    for group in (demo_cli, outbox_cli, campaign_cli, dev_cli):
+    for group in (demo_cli, outbox_cli, campaign_cli, organiser_cli, dev_cli):
         app.cli.add_command(group)

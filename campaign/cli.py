@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import businesses, outbox, signing
+from . import businesses, exports, moderation, organisers, outbox, signing
 from .demo import seed_demo_campaigns
 from .extensions import db
 from .models import BusinessStatus, Campaign
@@ -16,6 +16,7 @@ demo_cli = AppGroup("demo", help="Demo content.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
 campaign_cli = AppGroup("campaign", help="Campaign administration.")
 dev_cli = AppGroup("dev", help="Local development.")
+organiser_cli = AppGroup("organiser", help="Organiser accounts.")
 
 
 def _campaign_or_fail(slug: str) -> Campaign:
@@ -113,3 +114,54 @@ def dev_serve(host: str, port: int):
     finally:
         stop.set()
         catcher.stop()
+
+
+@organiser_cli.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Sees every campaign and manages organisers.")
+@click.password_option(prompt="Password", confirmation_prompt="Repeat the password")
+def organiser_create(email: str, admin: bool, password: str):
+    """Create an organiser account (the password is asked for twice)."""
+    try:
+        organiser = organisers.create_organiser(email, password, is_admin=admin)
+    except organisers.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {'admin' if organiser.is_admin else 'organiser'} {organiser.email}.")
+
+
+@organiser_cli.command("add")
+@click.argument("email")
+@click.argument("slug")
+def organiser_add(email: str, slug: str):
+    """Make an organiser a member of a campaign."""
+    organiser = organisers.find_organiser(email)
+    if organiser is None:
+        raise click.ClickException(f"No organiser with the address {email}.")
+    campaign = _campaign_or_fail(slug)
+    added = organisers.add_member(organiser, campaign)
+    click.echo(f"{organiser.email} {'is now' if added else 'was already'} a member of {slug}.")
+
+
+@campaign_cli.command("export")
+@click.argument("slug")
+@click.option("--by", "by", type=click.Choice(exports.BY_CHOICES), default="total", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(exports.FORMAT_CHOICES), default="csv", show_default=True)
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: standard output).")
+def campaign_export(slug: str, by: str, fmt: str, output):
+    """Signature counts by day, by country or in total."""
+    campaign = _campaign_or_fail(slug)
+    output.write(exports.render_counts(campaign.id, by, fmt))
+    exports.record_export(campaign, None, f"counts by {by} ({fmt}, command line)")
+
+
+@campaign_cli.command("invalidate")
+@click.argument("slug")
+@click.option("--email", required=True, help="The address whose signature is withdrawn.")
+@click.option("--reason", default="", help="Why, for the record.")
+def campaign_invalidate(slug: str, email: str, reason: str):
+    """Withdraw one signature; the count drops accordingly."""
+    campaign = _campaign_or_fail(slug)
+    batch = moderation.invalidate(campaign, moderation.Criteria(email=email), None, reason or "command line")
+    if batch.signatures == 0:
+        raise click.ClickException(f"No valid signature by {email} on {slug}.")
+    click.echo(f"Invalidated {batch.signatures} signature(s) on {slug} (undo: invalidation {batch.id}).")

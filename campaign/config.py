@@ -69,4 +69,10 @@ class Defaults:
     DEV_MAIL_CATCHER_PORT = 1025
     DEV_MAIL_FOLDER = None  # default: <instance>/mail
 
+    # Request bodies: small everywhere, larger only where an image is uploaded.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    UPLOAD_MAX_CONTENT_LENGTH = 3 * 1024 * 1024
+    IMAGE_MAX_BYTES = 2 * 1024 * 1024
+
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"

@@ -82,6 +82,8 @@ class Campaign(db.Model):
     share_text: Mapped[str] = mapped_column(String(280), default="")
     # What to do once a freeze has ended: shown on the "ended" page.
     next_action: Mapped[str] = mapped_column(Text, default="")
+    # A generated file name under <instance>/uploads, served at /media/<name>.
+    image_filename: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     businesses: Mapped[list[Business]] = relationship(back_populates="campaign")
@@ -116,6 +118,10 @@ class Signature(db.Model):
         UniqueConstraint("campaign_id", "email_normalised", name="uq_signature_campaign_email"),
         CheckConstraint(_in_list("status", SignatureStatus), name="status"),
         Index("ix_signature_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
+        Index("ix_signature_campaign_status_opt_in", "campaign_id", "status", "email_opt_in"),
+        Index("ix_signature_campaign_domain", "campaign_id", "email_domain"),
+        Index("ix_signature_campaign_ip", "campaign_id", "ip_hash"),
+        Index("ix_signature_campaign_created", "campaign_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +130,8 @@ class Signature(db.Model):
     family_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(320))
     email_normalised: Mapped[str] = mapped_column(String(320))
+    # For fraud review: group and search signatures by email domain.
+    email_domain: Mapped[str] = mapped_column(String(255), default="")
     country: Mapped[str] = mapped_column(String(2))
     postal_code: Mapped[str | None] = mapped_column(String(16))
     # Consent: both unticked by default; the time of consent is created_at.
@@ -138,6 +146,9 @@ class Signature(db.Model):
     emails_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    invalidation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invalidation.id", ondelete="SET NULL"), index=True
+    )
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -247,3 +258,79 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Organiser(db.Model):
+    """A person who runs campaigns. Admins see every campaign; others only
+    those they are members of."""
+
+    __tablename__ = "organiser"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organiser.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ExportRecord(db.Model):
+    """Who exported what, and when."""
+
+    __tablename__ = "export_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    # e.g. "counts by day (csv)", "signer list (csv)"; "cli" exports have no organiser.
+    what: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    organiser: Mapped[Organiser | None] = relationship()
+
+
+class Invalidation(db.Model):
+    """A batch of signatures withdrawn by an organiser; can be undone."""
+
+    __tablename__ = "invalidation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    # The search that chose the signatures, as the organiser described it.
+    criteria: Mapped[dict | None] = mapped_column(JSON)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    organiser: Mapped[Organiser | None] = relationship()

@@ -158,6 +158,8 @@ def _send_one(connection: _TimeoutConnection, row: OutboxMessage) -> str:
     except smtplib.SMTPSenderRefused as exc:
         # Our sender was refused: a configuration problem, not this recipient's.
         raise _Temporary(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise _Permanent(f"not supported by the server: {exc}") from exc
     except smtplib.SMTPServerDisconnected as exc:
         raise _ConnectionLost(str(exc) or "server disconnected") from exc
     except smtplib.SMTPResponseException as exc:

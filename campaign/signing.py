@@ -102,6 +102,7 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
         family_name=pledge.family_name,
         email=pledge.email.strip(),
         email_normalised=normalised,
+        email_domain=normalised.rpartition("@")[2],
         country=pledge.country,
         postal_code=pledge.postal_code or None,
         email_opt_in=pledge.email_opt_in,
@@ -200,7 +201,7 @@ def confirm_signature(signature: Signature) -> bool:
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount == 1:
-        _add_to_counts(signature.campaign_id, now.date(), signature.country, 1)
+        add_to_counts(signature.campaign_id, now.date(), signature.country, 1)
     db.session.commit()
     db.session.refresh(signature)
     return changed.rowcount == 1
@@ -218,7 +219,7 @@ def _upsert_add(model, key: dict, delta: int) -> None:
     db.session.execute(stmt)
 
 
-def _add_to_counts(campaign_id: int, day: dt.date, country: str, delta: int) -> None:
+def add_to_counts(campaign_id: int, day: dt.date, country: str, delta: int) -> None:
     # A random shard per change: concurrent confirmations of one campaign
     # mostly land on different rows and do not wait for each other's locks.
     shards = current_app.config["COUNTER_SHARDS"]

@@ -51,6 +51,9 @@ class EmailAddress:
             result = validate_email(
                 value,
                 check_deliverability=config["EMAIL_CHECK_DELIVERABILITY"],
+                # Non-ASCII local parts need SMTPUTF8, which many mail servers
+                # lack; internationalised domains are fine (sent as punycode).
+                allow_smtputf8=False,
                 timeout=config["EMAIL_DNS_TIMEOUT"],
             )
         except EmailNotValidError as exc:
@@ -59,4 +62,4 @@ class EmailAddress:
             raise ValidationError(
                 _l("Enter an email address in the correct format, like name@example.com")
             ) from exc
-        field.data = result.normalized
+        field.data = result.ascii_email or result.normalized

@@ -73,3 +73,37 @@ def confirm_link(message_text: str) -> str:
 def confirm(client, path: str):
     page = client.get(path)
     return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_organiser(email="org@example.com", is_admin=False, campaigns=()):
+    from campaign import organisers
+    organiser = organisers.create_organiser(email, PASSWORD, is_admin=is_admin)
+    for campaign in campaigns:
+        organisers.add_member(organiser, campaign)
+    return organiser
+
+
+def log_in(client, email="org@example.com", password=PASSWORD):
+    page = client.get("/organiser/login")
+    return client.post("/organiser/login", data={
+        "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def confirmed_signatures(campaign, specs):
+    """Confirmed signatures from (email, country[, opt_in]) specs, via the services."""
+    from campaign import signing
+    from campaign.models import Signature
+    made = []
+    for spec in specs:
+        email, country, opt_in = (*spec, False)[:3]
+        signing.sign(campaign, signing.Pledge("Sam", "Signer", email, country, None, opt_in, False))
+        signature = db.session.execute(
+            db.select(Signature).where(Signature.campaign_id == campaign.id,
+                                       Signature.email_normalised == signing.normalise_email(email))
+        ).scalar_one()
+        signing.confirm_signature(signature)
+        made.append(signature)
+    return made

@@ -10,11 +10,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from sqlalchemy import select
 
 from .. import businesses, signing
+from ..campaigns import image_folder
 from ..extensions import db, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
 from ..sharing import share_links
@@ -36,7 +38,8 @@ def _per_campaign_ip() -> str:
     return f"{request.remote_addr}:{request.view_args.get('slug', '')}"
 
 
-def _render_campaign(campaign: Campaign, sign_form=None, business_form=None, status=200):
+def render_campaign(campaign: Campaign, sign_form=None, business_form=None, status=200, preview=False):
+    """The campaign page; ``preview`` shows a draft to its organisers."""
     count = signing.signature_count(campaign.id)
     context = {
         "campaign": campaign,
@@ -47,6 +50,7 @@ def _render_campaign(campaign: Campaign, sign_form=None, business_form=None, sta
         "form": sign_form or SignForm(postcode_required=campaign.postcode_required),
         "business_form": None,
         "businesses": [],
+        "preview": preview,
     }
     if campaign.kind == Kind.BOYCOTT:
         context["business_form"] = business_form or BusinessForm(prefix="business")
@@ -65,7 +69,7 @@ def index():
 @bp.get("/c/<slug>")
 def campaign_page(slug: str):
     """The campaign: its pledge, story, count and the signing form."""
-    return _render_campaign(_public_campaign(slug))
+    return render_campaign(_public_campaign(slug))
 
 
 @bp.post("/c/<slug>/sign")
@@ -80,7 +84,7 @@ def sign(slug: str):
     if form.is_bot:
         return redirect(url_for(".thanks", slug=slug), 303)
     if not form.validate():
-        return _render_campaign(campaign, sign_form=form, status=422)
+        return render_campaign(campaign, sign_form=form, status=422)
     signing.sign(
         campaign,
         signing.Pledge(
@@ -115,7 +119,7 @@ def join_as_business(slug: str):
     if form.is_bot:
         return redirect(url_for(".business_thanks", slug=slug), 303)
     if not form.validate():
-        return _render_campaign(campaign, business_form=form, status=422)
+        return render_campaign(campaign, business_form=form, status=422)
     businesses.join_as_business(
         campaign,
         businesses.BusinessPledge(
@@ -133,6 +137,12 @@ def join_as_business(slug: str):
 def business_thanks(slug: str):
     campaign = _public_campaign(slug)
     return render_template("public/business_thanks.html", campaign=campaign, share=share_links(campaign))
+
+
+@bp.get("/media/<name>")
+def media(name: str):
+    """Campaign images, stored under generated names."""
+    return send_from_directory(image_folder(), name, max_age=86400)
 
 
 @bp.get("/c/<slug>/count.json")

@@ -1,0 +1,70 @@
+"""Geometry for the dashboard's server-drawn SVG charts. The templates draw
+them (and escape every label); this module only does the arithmetic."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    max_value: int
+    summary: str
+
+
+def _nice_max(value: int) -> int:
+    """The smallest 1, 2 or 5 x 10^n at or above ``value`` (at least 1)."""
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * step >= value:
+                return m * step
+        step *= 10
+
+
+def daily_chart(rows: list[dict], days: int = 60, today: dt.date | None = None) -> Chart:
+    """Vertical bars for the last ``days`` days, zeros included."""
+    by_day = {row["date"]: row["signatures"] for row in rows}
+    end = today or (dt.date.fromisoformat(rows[-1]["date"]) if rows else dt.date.today())
+    span = [end - dt.timedelta(days=i) for i in range(days - 1, -1, -1)]
+    values = [(d.isoformat(), by_day.get(d.isoformat(), 0)) for d in span]
+    width, height, top = 600, 200, 10
+    top_value = _nice_max(max((v for _, v in values), default=0))
+    slot = width / len(values)
+    bars = [
+        Bar(label, value, x=i * slot + 1, y=top + (height - top) * (1 - value / top_value),
+            width=max(slot - 2, 1), height=(height - top) * value / top_value)
+        for i, (label, value) in enumerate(values)
+    ]
+    total = sum(v for _, v in values)
+    best = max(values, key=lambda pair: pair[1]) if values else ("", 0)
+    summary = (f"{total} signatures confirmed in the {days} days to {end.isoformat()}; "
+               f"the busiest day was {best[0]} with {best[1]}.")
+    return Chart(width, height, bars, top_value, summary)
+
+
+def country_chart(rows: list[dict], limit: int = 12) -> Chart:
+    """Horizontal bars for the countries with the most signatures."""
+    shown = rows[:limit]
+    width, row_height, label_width = 600, 24, 170
+    top_value = _nice_max(max((r["signatures"] for r in shown), default=0))
+    bars = [
+        Bar(row["country_name"], row["signatures"], x=label_width, y=i * row_height + 2,
+            width=(width - label_width - 60) * row["signatures"] / top_value, height=row_height - 6)
+        for i, row in enumerate(shown)
+    ]
+    summary = "; ".join(f"{r['country_name']}: {r['signatures']}" for r in shown) or "No signatures yet."
+    return Chart(width, max(len(shown), 1) * row_height + 4, bars, top_value, summary)

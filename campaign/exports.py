@@ -1,0 +1,131 @@
+"""Counts and signer lists as CSV / JSON. Counts come from the stored
+tallies; the signer list streams row by row in constant memory."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from sqlalchemy import func, select
+
+from . import countries
+from .extensions import db
+from .models import Campaign, DailyCountryCount, ExportRecord, Organiser, Signature
+from .signing import signature_count
+
+BY_CHOICES = ("day", "country", "total")
+FORMAT_CHOICES = ("csv", "json")
+# Cells starting with these are formulas to a spreadsheet.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet will not run: formula-like text gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def counts_by_day(campaign_id: int) -> list[dict]:
+    rows = db.session.execute(
+        select(DailyCountryCount.day, func.sum(DailyCountryCount.signatures))
+        .where(DailyCountryCount.campaign_id == campaign_id)
+        .group_by(DailyCountryCount.day)
+        .order_by(DailyCountryCount.day)
+    ).all()
+    return [{"date": day.isoformat(), "signatures": int(n)} for day, n in rows if n]
+
+
+def counts_by_country(campaign_id: int) -> list[dict]:
+    total = func.sum(DailyCountryCount.signatures)
+    rows = db.session.execute(
+        select(DailyCountryCount.country, total)
+        .where(DailyCountryCount.campaign_id == campaign_id)
+        .group_by(DailyCountryCount.country)
+        .order_by(total.desc(), DailyCountryCount.country)
+    ).all()
+    return [
+        {"country": code, "country_name": countries.name(code), "signatures": int(n)}
+        for code, n in rows if n
+    ]
+
+
+def counts_total(campaign_id: int) -> list[dict]:
+    return [{"signatures": signature_count(campaign_id)}]
+
+
+_COUNTS = {"day": counts_by_day, "country": counts_by_country, "total": counts_total}
+_HEADERS = {
+    "day": ["date", "signatures"],
+    "country": ["country", "country_name", "signatures"],
+    "total": ["signatures"],
+}
+
+
+def counts(campaign_id: int, by: str) -> list[dict]:
+    return _COUNTS[by](campaign_id)
+
+
+def render_counts(campaign_id: int, by: str, fmt: str) -> str:
+    """Signature counts by day, by country or in total, as CSV or JSON."""
+    rows = counts(campaign_id, by)
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_HEADERS[by], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+SIGNER_COLUMNS = [
+    "given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
+    "show_name", "signed_at", "confirmed_at", "status",
+]
+
+
+def stream_signers(campaign_id: int, batch: int = 2000) -> Iterator[str]:
+    """The full signer list as CSV text chunks, read from the database in
+    batches on a server-side cursor so memory stays flat."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SIGNER_COLUMNS)
+    query = (
+        select(
+            Signature.given_name, Signature.family_name, Signature.email, Signature.country,
+            Signature.postal_code, Signature.email_opt_in, Signature.show_name,
+            Signature.created_at, Signature.confirmed_at, Signature.status,
+        )
+        .where(Signature.campaign_id == campaign_id)
+        .order_by(Signature.id)
+        .execution_options(yield_per=batch)
+    )
+    for partition in db.session.execute(query).partitions():
+        for row in partition:
+            writer.writerow([
+                neutralise(row.given_name), neutralise(row.family_name), neutralise(row.email),
+                row.country, neutralise(row.postal_code),
+                "yes" if row.email_opt_in else "no", "yes" if row.show_name else "no",
+                row.created_at.isoformat(timespec="seconds") + "Z",
+                row.confirmed_at.isoformat(timespec="seconds") + "Z" if row.confirmed_at else "",
+                row.status,
+            ])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def record_export(campaign: Campaign, organiser: Organiser | None, what: str) -> None:
+    db.session.add(ExportRecord(
+        campaign_id=campaign.id, organiser_id=organiser.id if organiser else None, what=what
+    ))
+    db.session.commit()
+
+
+def recent_exports(campaign_id: int, limit: int = 20) -> list[ExportRecord]:
+    return list(db.session.execute(
+        select(ExportRecord).where(ExportRecord.campaign_id == campaign_id)
+        .order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc()).limit(limit)
+    ).scalars())

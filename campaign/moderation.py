@@ -1,0 +1,155 @@
+"""Fraud and mistakes: search a campaign's signatures, invalidate a
+selection in bulk (recorded, undoable), and spot bursts from one source."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import and_, func, or_, select, update
+
+from .extensions import db
+from .models import Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
+from .signing import add_to_counts, hash_ip, normalise_email
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What an organiser searched for. Empty fields do not filter."""
+
+    email_domain: str = ""
+    name: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    ip: str = ""        # a client address, hashed before it is compared
+    ip_hash: str = ""   # or the hash itself, from the groups table
+    email: str = ""     # one address (normalised before it is compared)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+    def as_json(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items() if v}
+
+
+def _conditions(campaign: Campaign, criteria: Criteria) -> list:
+    conditions = [Signature.campaign_id == campaign.id]
+    if criteria.email_domain:
+        conditions.append(Signature.email_domain == criteria.email_domain.strip().lower().lstrip("@"))
+    if criteria.name:
+        pattern = "%" + criteria.name.strip().lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        conditions.append(or_(func.lower(Signature.given_name).like(pattern),
+                              func.lower(Signature.family_name).like(pattern)))
+    if criteria.since:
+        conditions.append(Signature.created_at >= criteria.since)
+    if criteria.until:
+        conditions.append(Signature.created_at < criteria.until)
+    if criteria.ip:
+        conditions.append(Signature.ip_hash == hash_ip(criteria.ip.strip()))
+    if criteria.ip_hash:
+        conditions.append(Signature.ip_hash == criteria.ip_hash.strip())
+    if criteria.email:
+        conditions.append(Signature.email_normalised == normalise_email(criteria.email))
+    return conditions
+
+
+def search(campaign: Campaign, criteria: Criteria, limit: int = 100) -> list[Signature]:
+    return list(db.session.execute(
+        select(Signature).where(*_conditions(campaign, criteria))
+        .order_by(Signature.created_at.desc()).limit(limit)
+    ).scalars())
+
+
+def count_matching(campaign: Campaign, criteria: Criteria) -> dict[str, int]:
+    """How many signatures match, by status: the preview before invalidating."""
+    rows = db.session.execute(
+        select(Signature.status, func.count()).where(*_conditions(campaign, criteria))
+        .group_by(Signature.status)
+    ).all()
+    counts = dict.fromkeys((s.value for s in SignatureStatus), 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def invalidate(campaign: Campaign, criteria: Criteria, organiser: Organiser | None,
+               reason: str = "") -> Invalidation:
+    """Withdraw every valid signature matching ``criteria`` and take the
+    confirmed ones off the counts, in one transaction."""
+    if criteria.is_empty:
+        raise ValueError("refusing to invalidate a whole campaign without criteria")
+    batch = Invalidation(campaign_id=campaign.id, organiser_id=organiser.id if organiser else None,
+                         reason=reason[:500], criteria=criteria.as_json())
+    db.session.add(batch)
+    db.session.flush()
+    # Confirmed ones first, returning what they were counted under, so the
+    # counts come off exactly; a signature confirmed meanwhile is either
+    # caught here or left valid, never invalidated uncounted.
+    confirmed = db.session.execute(
+        update(Signature)
+        .where(*_conditions(campaign, criteria), Signature.status == SignatureStatus.CONFIRMED)
+        .values(status=SignatureStatus.INVALIDATED, invalidation_id=batch.id)
+        .returning(Signature.confirmed_at, Signature.country)
+        .execution_options(synchronize_session=False)
+    ).all()
+    pending = db.session.execute(
+        update(Signature)
+        .where(*_conditions(campaign, criteria), Signature.status == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.INVALIDATED, invalidation_id=batch.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    _adjust_counts(campaign.id, confirmed, -1)
+    batch.signatures = len(confirmed) + pending
+    db.session.commit()
+    return batch
+
+
+def undo_invalidation(batch: Invalidation) -> int:
+    """Restore the signatures of a batch to what they were; returns how many."""
+    if batch.undone_at is not None:
+        return 0
+    ours = and_(Signature.invalidation_id == batch.id, Signature.status == SignatureStatus.INVALIDATED)
+    confirmed = db.session.execute(
+        update(Signature).where(ours, Signature.confirmed_at.is_not(None))
+        .values(status=SignatureStatus.CONFIRMED, invalidation_id=None)
+        .returning(Signature.confirmed_at, Signature.country)
+        .execution_options(synchronize_session=False)
+    ).all()
+    pending = db.session.execute(
+        update(Signature).where(ours)
+        .values(status=SignatureStatus.PENDING, invalidation_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    _adjust_counts(batch.campaign_id, confirmed, +1)
+    batch.undone_at = utcnow()
+    db.session.commit()
+    return len(confirmed) + pending
+
+
+def _adjust_counts(campaign_id: int, rows, sign: int) -> None:
+    """Add or take off signatures by the day and country they were counted under."""
+    tally = Counter((confirmed_at.date(), country) for confirmed_at, country in rows)
+    for (day, country), n in tally.items():
+        add_to_counts(campaign_id, day, country, sign * n)
+
+
+def invalidations(campaign: Campaign) -> list[Invalidation]:
+    return list(db.session.execute(
+        select(Invalidation).where(Invalidation.campaign_id == campaign.id)
+        .order_by(Invalidation.created_at.desc(), Invalidation.id.desc())
+    ).scalars())
+
+
+def busiest_sources(campaign: Campaign, hours: int = 1, limit: int = 10) -> dict[str, list[tuple[str, int]]]:
+    """The IP hashes and email domains that signed most in the last ``hours``."""
+    since = utcnow() - dt.timedelta(hours=hours)
+    recent = and_(Signature.campaign_id == campaign.id, Signature.created_at >= since)
+    result = {}
+    for key, column in (("ip", Signature.ip_hash), ("domain", Signature.email_domain)):
+        n = func.count().label("n")
+        rows = db.session.execute(
+            select(column, n).where(recent, column.is_not(None))
+            .group_by(column).having(func.count() > 1).order_by(n.desc()).limit(limit)
+        ).all()
+        result[key] = [(value, count) for value, count in rows]
+    return result

@@ -1,0 +1,180 @@
+"""The organisers' forms."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from functools import cache
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..models import Kind
+from ..organisers import MIN_PASSWORD_LENGTH
+from ..validation import EmailAddress, has_control_characters, strip
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@cache
+def _zones() -> list[str]:
+    return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+
+
+def _zone_choices():
+    return [SelectChoice(z, z.replace("_", " ")) for z in _zones()]
+
+
+class NoControlCharacters:
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and has_control_characters(field.data.replace("\n", "").replace("\r", "").replace("\t", "")):
+            raise ValidationError(_l("%(label)s contains characters we cannot accept", label=field.label.text))
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email"), filters=[strip],
+                        validators=[DataRequired(_l("Enter your email address")), Length(max=320)],
+                        render_kw={"autocomplete": "username", "type": "email"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password")), Length(max=1000)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class CampaignForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[
+        SelectChoice(Kind.BOYCOTT.value, _l("Boycott (businesses pause their ads; people sign)")),
+        SelectChoice(Kind.PLEDGE.value, _l("Pledge (people pledge to log off or walk away)")),
+        SelectChoice(Kind.FREEZE.value, _l("Account freeze (people stop posting for a window)")),
+    ], validate_choice=False)
+    slug = StringField(_l("Web address"), filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
+                       validators=[DataRequired(_l("Enter a web address for the campaign")),
+                                   Length(min=3, max=80, message=_l("The web address must be 3 to 80 characters long"))],
+                       description=_l("Lower-case letters, numbers and hyphens: /c/your-address"))
+    title = StringField(_l("Title"), filters=[strip], validators=[
+        DataRequired(_l("Enter a title")), Length(max=200, message=_l("The title must be 200 characters or fewer")),
+        NoControlCharacters()])
+    summary = StringField(_l("Summary"), filters=[strip], validators=[
+        DataRequired(_l("Enter a one-sentence summary")),
+        Length(max=500, message=_l("The summary must be 500 characters or fewer")), NoControlCharacters()])
+    story = TextAreaField(_l("Story"), validators=[
+        Length(max=20000, message=_l("The story must be 20,000 characters or fewer")), NoControlCharacters()],
+        description=_l("Markdown: **bold**, *italic*, [links](https://example.org), lists and ## headings."))
+    pledge_text = TextAreaField(_l("Pledge text"), filters=[strip], validators=[
+        DataRequired(_l("Enter the text people sign")),
+        Length(max=2000, message=_l("The pledge text must be 2,000 characters or fewer")), NoControlCharacters()])
+    demands = TextAreaField(_l("Demands"), validators=[
+        Length(max=5000, message=_l("The demands must be 5,000 characters or fewer")), NoControlCharacters()],
+        description=_l("One per line."))
+    goal = IntegerField(_l("Goal"), default=1000, validators=[
+        InputRequired(_l("Enter a goal as a whole number")),
+        NumberRange(min=1, max=1_000_000_000, message=_l("The goal must be between 1 and 1,000,000,000"))])
+    goal_fixed = BooleanField(_l("Keep the goal fixed (do not raise it when reached)"))
+    time_zone = SelectField(_l("Time zone"), choices=_zone_choices, default="UTC", validate_choice=False)
+    window_start = DateTimeLocalField(_l("Window starts"), format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                      description=_l("Local time in the chosen time zone: the pause (boycott) or the protest (freeze)."))
+    window_end = DateTimeLocalField(_l("Window ends"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    postcode_required = BooleanField(_l("Ask signers for their postcode (required)"))
+    share_text = StringField(_l("Share text"), filters=[strip], validators=[
+        Length(max=280, message=_l("The share text must be 280 characters or fewer")), NoControlCharacters()])
+    next_action = TextAreaField(_l("Next action after the window"), filters=[strip], validators=[
+        Length(max=2000, message=_l("The next action must be 2,000 characters or fewer")), NoControlCharacters()])
+    image = FileField(_l("Image"), description=_l("PNG, JPEG or WebP, at most 2 MB."))
+
+    def validate_kind(self, field):
+        if field.data not in {k.value for k in Kind}:
+            raise ValidationError(_l("Choose the kind of campaign"))
+
+    def validate_slug(self, field):
+        if field.data and not SLUG.match(field.data):
+            raise ValidationError(_l("Use only lower-case letters, numbers and single hyphens"))
+
+    def validate_time_zone(self, field):
+        if field.data not in _zones():
+            raise ValidationError(_l("Choose a time zone from the list"))
+
+    def validate_window_end(self, field):
+        start, end = self.window_start.data, field.data
+        if (start is None) != (end is None):
+            raise ValidationError(_l("Give both the start and the end of the window, or neither"))
+        if start and end and end <= start:
+            raise ValidationError(_l("The window must end after it starts"))
+        if self.kind.data == Kind.FREEZE and start is None and not self.window_start.errors:
+            raise ValidationError(_l("A freeze needs a start and an end"))
+
+    def window_in_utc(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The window's local wall times converted to naive UTC."""
+        zone = zoneinfo.ZoneInfo(self.time_zone.data)
+
+        def to_utc(local):
+            if local is None:
+                return None
+            return local.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
+        return to_utc(self.window_start.data), to_utc(self.window_end.data)
+
+    def fill_window_from(self, campaign) -> None:
+        """Show a stored UTC window as local wall times in its zone."""
+        zone = campaign.zone
+        for field, value in ((self.window_start, campaign.window_start), (self.window_end, campaign.window_end)):
+            if value is not None:
+                field.data = value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token and the action."""
+    action = HiddenField()
+
+
+class MemberForm(FlaskForm):
+    email = StringField(_l("Organiser's email"), filters=[strip],
+                        validators=[DataRequired(_l("Enter the organiser's email address")), Length(max=320)])
+
+
+class OrganiserForm(FlaskForm):
+    email = StringField(_l("Email"), filters=[strip],
+                        validators=[DataRequired(_l("Enter an email address")), EmailAddress()])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter a password")),
+        Length(min=MIN_PASSWORD_LENGTH, max=1000,
+               message=_l("The password must be at least %(n)s characters long", n=MIN_PASSWORD_LENGTH))],
+        render_kw={"autocomplete": "new-password"})
+    is_admin = BooleanField(_l("Administrator (sees every campaign, manages organisers)"))
+
+
+class SearchForm(FlaskForm):
+    """Searching changes nothing, so it is a GET without a CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    email_domain = StringField(_l("Email domain"), filters=[strip], validators=[Optional(), Length(max=255)])
+    name = StringField(_l("Name contains"), filters=[strip], validators=[Optional(), Length(max=100)])
+    since = DateTimeLocalField(_l("Signed from (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    until = DateTimeLocalField(_l("Signed before (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    ip = StringField(_l("IP address"), filters=[strip], validators=[Optional(), Length(max=64)])
+    ip_hash = StringField(_l("IP group"), filters=[strip], validators=[Optional(), Length(max=64)])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data <= self.since.data:
+            raise ValidationError(_l("The end of the time window must be after its start"))
+
+
+class InvalidateForm(SearchForm):
+    """The same criteria, posted with a token, a reason and a confirmation."""
+
+    class Meta:
+        csrf = True
+
+    reason = StringField(_l("Reason"), filters=[strip], validators=[Optional(), Length(max=500)])
+    confirm = HiddenField()

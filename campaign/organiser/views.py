@@ -1,0 +1,423 @@
+"""The organisers' back office: login, campaigns, dashboard, exports, moderation."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from .. import businesses, campaigns, charts, exports, moderation, organisers, signing
+from ..extensions import db, limiter, login_manager
+from ..models import (
+    Business,
+    BusinessStatus,
+    Campaign,
+    CampaignStatus,
+    Invalidation,
+    Kind,
+    Organiser,
+    Signature,
+    SignatureStatus,
+)
+from ..redirects import safe_next
+from .forms import ActionForm, CampaignForm, InvalidateForm, LoginForm, MemberForm, OrganiserForm, SearchForm
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+
+@login_manager.user_loader
+def load_organiser(organiser_id: str) -> Organiser | None:
+    if not organiser_id.isdigit():
+        return None
+    return db.session.get(Organiser, int(organiser_id))
+
+
+def _login_account_key() -> str:
+    return "login:" + organisers.normalise_login(request.form.get("email", ""))[:320]
+
+
+def member_campaign(view):
+    """Load /c/<slug>/ for a logged-in member (or admin); anyone else gets 404,
+    so a draft's existence is not revealed."""
+    @wraps(view)
+    @login_required
+    def wrapper(slug, **kwargs):
+        campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+        if campaign is None or not organisers.can_manage(current_user, campaign):
+            abort(404)
+        return view(campaign, **kwargs)
+    return wrapper
+
+
+def admin_only(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+# --- Accounts ---------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_login_account_key)
+def login():
+    """One message for a wrong password and an unknown address alike."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        organiser = organisers.authenticate(form.email.data, form.password.data)
+        if organiser is not None:
+            login_user(organiser)
+            return redirect(safe_next(request.args.get("next"), url_for(".index")), 303)
+        error = _("The email address or password is not right.")
+    status = 422 if request.method == "POST" else 200
+    return render_template("organiser/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."))
+    return redirect(url_for(".login"), 303)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The campaigns this organiser may see."""
+    visible = organisers.campaigns_for(current_user)
+    counts = signing.signature_counts([c.id for c in visible])
+    return render_template("organiser/index.html", campaigns=visible, counts=counts)
+
+
+@bp.route("/organisers", methods=["GET", "POST"])
+@admin_only
+def manage_organisers():
+    """Admins create organiser accounts."""
+    form = OrganiserForm()
+    if form.validate_on_submit():
+        try:
+            organisers.create_organiser(form.email.data, form.password.data, form.is_admin.data)
+        except organisers.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(_("Organiser %(email)s created.", email=form.email.data))
+            return redirect(url_for(".manage_organisers"), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/organisers.html", form=form, organisers=organisers.all_organisers()), status
+
+
+# --- Campaigns --------------------------------------------------------------
+
+def _campaign_fields(form: CampaignForm) -> dict:
+    start, end = form.window_in_utc()
+    return {
+        "kind": form.kind.data, "slug": form.slug.data, "title": form.title.data,
+        "summary": form.summary.data, "story": form.story.data or "",
+        "pledge_text": form.pledge_text.data, "demands": form.demands.data or "",
+        "goal": form.goal.data, "goal_fixed": form.goal_fixed.data,
+        "window_start": start, "window_end": end, "time_zone": form.time_zone.data,
+        "postcode_required": form.postcode_required.data, "share_text": form.share_text.data or "",
+        "next_action": form.next_action.data or "",
+    }
+
+
+def _save_image(form: CampaignForm, campaign: Campaign) -> bool:
+    upload = form.image.data
+    if not upload or not getattr(upload, "filename", ""):
+        return True
+    try:
+        campaigns.store_image(campaign, upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1))
+    except campaigns.BadImage as exc:
+        message = (_("The image must be at most 2 MB") if str(exc) == "too large"
+                   else _("The image must be a PNG, JPEG or WebP file"))
+        form.image.errors = [message]
+        return False
+    return True
+
+
+def _editing(form: CampaignForm, campaign: Campaign | None):
+    """Shared by create and edit: preview, validate, save."""
+    preview = None
+    if request.method == "POST" and "preview" in request.form:
+        form.validate()
+        preview = form.story.data or ""
+        return None, preview
+    if not form.validate_on_submit():
+        return None, preview
+    try:
+        if campaign is None:
+            campaign = campaigns.create_campaign(current_user, _campaign_fields(form))
+        else:
+            campaigns.update_campaign(campaign, _campaign_fields(form))
+    except campaigns.SlugTaken:
+        form.slug.errors = [_("That web address is already taken")]
+        return None, preview
+    if not _save_image(form, campaign):
+        return None, preview
+    return campaign, preview
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@login_required
+def new_campaign():
+    """A new campaign starts as a draft, visible only to its members."""
+    request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
+    form = CampaignForm()
+    campaign, preview = _editing(form, None)
+    if campaign is not None:
+        flash(_("Campaign created as a draft."))
+        return redirect(url_for(".dashboard", slug=campaign.slug), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/campaign_form.html", form=form, campaign=None, preview=preview), status
+
+
+@bp.route("/c/<slug>/edit", methods=["GET", "POST"])
+@member_campaign
+def edit_campaign(campaign: Campaign):
+    request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
+    form = CampaignForm(obj=campaign)
+    if request.method == "GET":
+        form.fill_window_from(campaign)
+    saved, preview = _editing(form, campaign)
+    if saved is not None:
+        flash(_("Campaign saved."))
+        return redirect(url_for(".dashboard", slug=saved.slug), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/campaign_form.html", form=form, campaign=campaign, preview=preview), status
+
+
+@bp.post("/c/<slug>/status")
+@member_campaign
+def change_status(campaign: Campaign):
+    """Publish, close, or take back to draft."""
+    form = ActionForm()
+    if not form.validate() or form.action.data not in {s.value for s in CampaignStatus}:
+        abort(400)
+    campaigns.set_status(campaign, CampaignStatus(form.action.data))
+    flash(_("The campaign is now %(status)s.", status=form.action.data))
+    return redirect(url_for(".dashboard", slug=campaign.slug), 303)
+
+
+@bp.get("/c/<slug>/preview")
+@member_campaign
+def preview(campaign: Campaign):
+    """The public page as it will look, for drafts too."""
+    from ..public.views import render_campaign
+    return render_campaign(campaign, preview=True)
+
+
+# --- Dashboard --------------------------------------------------------------
+
+def _status_figures(campaign: Campaign) -> dict:
+    rows = db.session.execute(
+        select(Signature.status, Signature.email_opt_in, func.count())
+        .where(Signature.campaign_id == campaign.id)
+        .group_by(Signature.status, Signature.email_opt_in)
+    ).all()
+    figures = {s.value: 0 for s in SignatureStatus}
+    opted_in = 0
+    for status, opt_in, n in rows:
+        figures[status] += n
+        if opt_in and status == SignatureStatus.CONFIRMED:
+            opted_in += n
+    confirmed = figures[SignatureStatus.CONFIRMED]
+    figures["opt_in_share"] = round(100 * opted_in / confirmed) if confirmed else 0
+    figures["opted_in"] = opted_in
+    return figures
+
+
+@bp.get("/c/<slug>/")
+@member_campaign
+def dashboard(campaign: Campaign):
+    """Counts, charts, businesses, exports and invalidations of one campaign."""
+    by_day = exports.counts_by_day(campaign.id)
+    by_country = exports.counts_by_country(campaign.id)
+    business_counts = dict(db.session.execute(
+        select(Business.status, func.count()).where(Business.campaign_id == campaign.id).group_by(Business.status)
+    ).all())
+    return render_template(
+        "organiser/dashboard.html",
+        campaign=campaign,
+        count=signing.signature_count(campaign.id),
+        figures=_status_figures(campaign),
+        by_country=by_country,
+        daily_chart=charts.daily_chart(by_day),
+        country_chart=charts.country_chart(by_country),
+        business_counts=business_counts,
+        exports_log=exports.recent_exports(campaign.id),
+        invalidations=moderation.invalidations(campaign),
+        action_form=ActionForm(),
+    )
+
+
+# --- Exports ----------------------------------------------------------------
+
+@bp.get("/c/<slug>/export/counts")
+@member_campaign
+def export_counts(campaign: Campaign):
+    """Signature counts by day, by country or in total, as CSV or JSON."""
+    by = request.args.get("by", "total")
+    fmt = request.args.get("format", "csv")
+    if by not in exports.BY_CHOICES or fmt not in exports.FORMAT_CHOICES:
+        abort(404)
+    body = exports.render_counts(campaign.id, by, fmt)
+    exports.record_export(campaign, current_user, f"counts by {by} ({fmt})")
+    filename = f"{campaign.slug}-signatures-by-{by}.{fmt}"
+    return Response(body, mimetype="text/csv" if fmt == "csv" else "application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/c/<slug>/export/signers.csv")
+@member_campaign
+def export_signers(campaign: Campaign):
+    """Every signature with its personal data, streamed in constant memory."""
+    exports.record_export(campaign, current_user, "signer list (csv)")
+    return Response(
+        stream_with_context(exports.stream_signers(campaign.id)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-signers.csv"',
+                 "Cache-Control": "no-store"},
+    )
+
+
+# --- Businesses -------------------------------------------------------------
+
+@bp.get("/c/<slug>/businesses")
+@member_campaign
+def business_queue(campaign: Campaign):
+    if campaign.kind != Kind.BOYCOTT:
+        abort(404)
+    rows = db.session.execute(
+        select(Business).where(Business.campaign_id == campaign.id)
+        .order_by(Business.status, Business.created_at.desc())
+    ).scalars().all()
+    return render_template("organiser/businesses.html", campaign=campaign, businesses=rows, form=ActionForm())
+
+
+@bp.post("/c/<slug>/businesses/<int:business_id>")
+@member_campaign
+def decide_business(campaign: Campaign, business_id: int):
+    form = ActionForm()
+    business = db.session.get(Business, business_id)
+    if business is None or business.campaign_id != campaign.id:
+        abort(404)
+    if not form.validate() or form.action.data not in (BusinessStatus.APPROVED, BusinessStatus.REJECTED):
+        abort(400)
+    businesses.decide_business(campaign, business.organisation, BusinessStatus(form.action.data))
+    flash(_("%(name)s: %(status)s.", name=business.organisation, status=form.action.data))
+    return redirect(url_for(".business_queue", slug=campaign.slug), 303)
+
+
+# --- Fraud and mistakes -----------------------------------------------------
+
+def _criteria(form: SearchForm) -> moderation.Criteria:
+    return moderation.Criteria(
+        email_domain=form.email_domain.data or "", name=form.name.data or "",
+        since=form.since.data, until=form.until.data, ip=form.ip.data or "", ip_hash=form.ip_hash.data or "",
+    )
+
+
+@bp.get("/c/<slug>/signatures")
+@member_campaign
+def signatures(campaign: Campaign):
+    """Search signatures; see the sources that signed most in the last hour."""
+    form = SearchForm(request.args)
+    results, matching = [], None
+    searched = any(request.args.get(f.name) for f in form)
+    if searched and form.validate():
+        criteria = _criteria(form)
+        results = moderation.search(campaign, criteria)
+        matching = moderation.count_matching(campaign, criteria)
+    status = 422 if form.errors else 200
+    return render_template(
+        "organiser/signatures.html", campaign=campaign, form=form, results=results, matching=matching,
+        searched=searched, sources=moderation.busiest_sources(campaign),
+        invalidate_form=InvalidateForm(formdata=None, data=form.data),
+    ), status
+
+
+@bp.post("/c/<slug>/signatures/invalidate")
+@member_campaign
+def invalidate(campaign: Campaign):
+    """Two steps: a preview of how many will change, then the change itself."""
+    form = InvalidateForm()
+    if not form.validate():
+        return render_template("organiser/invalidate.html", campaign=campaign, form=form, matching=None), 422
+    criteria = _criteria(form)
+    if criteria.is_empty:
+        form.email_domain.errors.append(_("Search for something first: invalidating needs at least one criterion"))
+        return render_template("organiser/invalidate.html", campaign=campaign, form=form, matching=None), 422
+    if form.confirm.data != "yes":
+        matching = moderation.count_matching(campaign, criteria)
+        form.confirm.data = "yes"
+        return render_template("organiser/invalidate.html", campaign=campaign, form=form, matching=matching)
+    batch = moderation.invalidate(campaign, criteria, current_user, form.reason.data or "")
+    flash(_("%(n)s signatures invalidated.", n=batch.signatures))
+    return redirect(url_for(".dashboard", slug=campaign.slug), 303)
+
+
+@bp.post("/c/<slug>/invalidations/<int:invalidation_id>/undo")
+@member_campaign
+def undo_invalidation(campaign: Campaign, invalidation_id: int):
+    batch = db.session.get(Invalidation, invalidation_id)
+    if batch is None or batch.campaign_id != campaign.id:
+        abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    restored = moderation.undo_invalidation(batch)
+    flash(_("%(n)s signatures restored.", n=restored))
+    return redirect(url_for(".dashboard", slug=campaign.slug), 303)
+
+
+# --- Members ----------------------------------------------------------------
+
+@bp.route("/c/<slug>/members", methods=["GET", "POST"])
+@member_campaign
+def members(campaign: Campaign):
+    """Members see who else runs the campaign; admins add and remove them."""
+    form = MemberForm()
+    if request.method == "POST":
+        if not current_user.is_admin:
+            abort(404)
+        if form.validate():
+            organiser = organisers.find_organiser(form.email.data)
+            if organiser is None:
+                form.email.errors.append(_("There is no organiser with that email address"))
+            else:
+                organisers.add_member(organiser, campaign)
+                flash(_("%(email)s is now a member.", email=organiser.email))
+                return redirect(url_for(".members", slug=campaign.slug), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/members.html", campaign=campaign, form=form,
+                           members=organisers.members_of(campaign), action_form=ActionForm()), status
+
+
+@bp.post("/c/<slug>/members/<int:organiser_id>/remove")
+@member_campaign
+def remove_member(campaign: Campaign, organiser_id: int):
+    if not current_user.is_admin:
+        abort(404)
+    organiser = db.session.get(Organiser, organiser_id)
+    if organiser is None or not ActionForm().validate():
+        abort(404)
+    organisers.remove_member(organiser, campaign)
+    return redirect(url_for(".members", slug=campaign.slug), 303)
