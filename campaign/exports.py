@@ -85,9 +85,50 @@ SIGNER_COLUMNS = [
 ]
 
 
-def stream_signers(campaign_id: int, batch: int = 2000) -> Iterator[str]:
-    """The full signer list as CSV text chunks, read from the database in
-    batches on a server-side cursor so memory stays flat."""
+def stream_signers(campaign_id: int, batch: int = 2000) -> Iterator[str | bytes]:
+    """The full signer list as CSV chunks, in constant memory."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _copy_signers(int(campaign_id))
+    return _signers_in_batches(campaign_id, batch)
+
+
+def _pg_cell(column: str) -> str:
+    """SQL for a neutralised text cell (see ``neutralise``)."""
+    return (f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
+            f"THEN '''' || {column} ELSE {column} END")
+
+
+def _pg_time(column: str) -> str:
+    return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+def _copy_signers(campaign_id: int, chunk_bytes: int = 256 * 1024) -> Iterator[bytes]:
+    """PostgreSQL: COPY ... TO STDOUT does the CSV work in the server, an
+    order of magnitude faster than formatting rows in Python; the same
+    columns and the same formula neutralisation as the portable path."""
+    columns = ", ".join([
+        f"{_pg_cell('given_name')} AS given_name", f"{_pg_cell('family_name')} AS family_name",
+        f"{_pg_cell('email')} AS email", "country", f"{_pg_cell('postal_code')} AS postal_code",
+        "CASE WHEN email_opt_in THEN 'yes' ELSE 'no' END AS email_opt_in",
+        "CASE WHEN show_name THEN 'yes' ELSE 'no' END AS show_name",
+        f"{_pg_time('created_at')} AS signed_at", f"{_pg_time('confirmed_at')} AS confirmed_at", "status",
+    ])
+    sql = (f"COPY (SELECT {columns} FROM signature WHERE campaign_id = {campaign_id} ORDER BY id) "
+           "TO STDOUT WITH (FORMAT csv, HEADER)")
+    raw = db.session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        pending, size = [], 0
+        for data in copy:
+            pending.append(bytes(data))
+            size += len(data)
+            if size >= chunk_bytes:
+                yield b"".join(pending)
+                pending, size = [], 0
+        yield b"".join(pending)
+
+
+def _signers_in_batches(campaign_id: int, batch: int) -> Iterator[str]:
+    """Portable path: rows in batches from a cursor, formatted here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SIGNER_COLUMNS)
