@@ -153,24 +153,26 @@ class Signature(db.Model):
     campaign: Mapped[Campaign] = relationship()
 
 
-class SignatureCount(db.Model):
-    """One of COUNTER_SHARDS rows whose sum is a campaign's confirmed count.
+class SignatureTally(db.Model):
+    """Signatures of a campaign by status and consent to updates, spread over
+    COUNTER_SHARDS rows per key. Confirmations add to a random shard, so many
+    at once do not wait on a single row lock; readers sum a handful of rows.
+    The public count is the sum of the confirmed rows."""
 
-    Confirmations add to a random shard, so many at once do not wait on a
-    single row lock; readers sum a handful of rows."""
-
-    __tablename__ = "signature_count"
+    __tablename__ = "signature_tally"
 
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
     )
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    email_opt_in: Mapped[bool] = mapped_column(primary_key=True)
     shard: Mapped[int] = mapped_column(Integer, primary_key=True)
     signatures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DailyCountryCount(db.Model):
     """Confirmed signatures by UTC day of confirmation and country, sharded
-    like SignatureCount; exports and charts sum over it."""
+    like SignatureTally; exports and charts sum over it."""
 
     __tablename__ = "daily_country_count"
 

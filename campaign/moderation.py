@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from .extensions import db
 from .models import Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
-from .signing import add_to_counts, hash_ip, normalise_email
+from .signing import count_transition, hash_ip, normalise_email
 
 
 @dataclass(frozen=True)
@@ -89,17 +89,19 @@ def invalidate(campaign: Campaign, criteria: Criteria, organiser: Organiser | No
         update(Signature)
         .where(*_conditions(campaign, criteria), Signature.status == SignatureStatus.CONFIRMED)
         .values(status=SignatureStatus.INVALIDATED, invalidation_id=batch.id)
-        .returning(Signature.confirmed_at, Signature.country)
+        .returning(Signature.confirmed_at, Signature.country, Signature.email_opt_in)
         .execution_options(synchronize_session=False)
     ).all()
     pending = db.session.execute(
         update(Signature)
         .where(*_conditions(campaign, criteria), Signature.status == SignatureStatus.PENDING)
         .values(status=SignatureStatus.INVALIDATED, invalidation_id=batch.id)
+        .returning(Signature.confirmed_at, Signature.country, Signature.email_opt_in)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    _adjust_counts(campaign.id, confirmed, -1)
-    batch.signatures = len(confirmed) + pending
+    ).all()
+    _count_moves(campaign.id, confirmed, SignatureStatus.CONFIRMED, SignatureStatus.INVALIDATED)
+    _count_moves(campaign.id, pending, SignatureStatus.PENDING, SignatureStatus.INVALIDATED)
+    batch.signatures = len(confirmed) + len(pending)
     db.session.commit()
     return batch
 
@@ -112,25 +114,31 @@ def undo_invalidation(batch: Invalidation) -> int:
     confirmed = db.session.execute(
         update(Signature).where(ours, Signature.confirmed_at.is_not(None))
         .values(status=SignatureStatus.CONFIRMED, invalidation_id=None)
-        .returning(Signature.confirmed_at, Signature.country)
+        .returning(Signature.confirmed_at, Signature.country, Signature.email_opt_in)
         .execution_options(synchronize_session=False)
     ).all()
     pending = db.session.execute(
         update(Signature).where(ours)
         .values(status=SignatureStatus.PENDING, invalidation_id=None)
+        .returning(Signature.confirmed_at, Signature.country, Signature.email_opt_in)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    _adjust_counts(batch.campaign_id, confirmed, +1)
+    ).all()
+    _count_moves(batch.campaign_id, confirmed, SignatureStatus.INVALIDATED, SignatureStatus.CONFIRMED)
+    _count_moves(batch.campaign_id, pending, SignatureStatus.INVALIDATED, SignatureStatus.PENDING)
     batch.undone_at = utcnow()
     db.session.commit()
-    return len(confirmed) + pending
+    return len(confirmed) + len(pending)
 
 
-def _adjust_counts(campaign_id: int, rows, sign: int) -> None:
-    """Add or take off signatures by the day and country they were counted under."""
-    tally = Counter((confirmed_at.date(), country) for confirmed_at, country in rows)
-    for (day, country), n in tally.items():
-        add_to_counts(campaign_id, day, country, sign * n)
+def _count_moves(campaign_id: int, rows, old: SignatureStatus, new: SignatureStatus) -> None:
+    """Move rows of (confirmed_at, country, opt_in) between statuses in the
+    stored counts, grouped so a large batch is a few statements."""
+    groups = Counter(
+        (confirmed_at.date() if confirmed_at else None, country, bool(opt_in))
+        for confirmed_at, country, opt_in in rows
+    )
+    for (day, country, opt_in), n in groups.items():
+        count_transition(campaign_id, opt_in, old, new, n, day=day, country=country)
 
 
 def invalidations(campaign: Campaign) -> list[Invalidation]:

@@ -22,7 +22,7 @@ from .models import (
     CampaignStatus,
     DailyCountryCount,
     Signature,
-    SignatureCount,
+    SignatureTally,
     SignatureStatus,
     utcnow,
 )
@@ -118,6 +118,7 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
     except IntegrityError:
         db.session.rollback()
         return _signed_again(campaign.id, normalised)
+    count_transition(campaign.id, pledge.email_opt_in, None, SignatureStatus.PENDING)
     _queue_confirmation(signature, campaign)
     db.session.commit()
     return SignOutcome.NEW
@@ -201,7 +202,8 @@ def confirm_signature(signature: Signature) -> bool:
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount == 1:
-        add_to_counts(signature.campaign_id, now.date(), signature.country, 1)
+        count_transition(signature.campaign_id, signature.email_opt_in, SignatureStatus.PENDING,
+                         SignatureStatus.CONFIRMED, day=now.date(), country=signature.country)
     db.session.commit()
     db.session.refresh(signature)
     return changed.rowcount == 1
@@ -219,26 +221,34 @@ def _upsert_add(model, key: dict, delta: int) -> None:
     db.session.execute(stmt)
 
 
-def add_to_counts(campaign_id: int, day: dt.date, country: str, delta: int) -> None:
-    # A random shard per change: concurrent confirmations of one campaign
-    # mostly land on different rows and do not wait for each other's locks.
+def count_transition(
+    campaign_id: int,
+    opt_in: bool,
+    old: SignatureStatus | None,
+    new: SignatureStatus,
+    n: int = 1,
+    day: dt.date | None = None,
+    country: str | None = None,
+) -> None:
+    """Move ``n`` signatures from status ``old`` (None: new signatures) to
+    ``new`` in the stored counts, in the caller's transaction. ``day`` and
+    ``country`` say where confirmed ones are (or were) counted."""
+    # A random shard per change: concurrent changes to one campaign mostly
+    # land on different rows and do not wait for each other's locks.
     shards = current_app.config["COUNTER_SHARDS"]
-    _upsert_add(SignatureCount, {"campaign_id": campaign_id, "shard": random.randrange(shards)}, delta)
-    _upsert_add(
-        DailyCountryCount,
-        {"campaign_id": campaign_id, "day": day, "country": country,
-         "shard": random.randrange(shards)},
-        delta,
-    )
+    for status, delta in ((old, -n), (new, n)):
+        if status is None:
+            continue
+        _upsert_add(SignatureTally, {"campaign_id": campaign_id, "status": status,
+                                     "email_opt_in": bool(opt_in), "shard": random.randrange(shards)}, delta)
+        if status == SignatureStatus.CONFIRMED:
+            _upsert_add(DailyCountryCount, {"campaign_id": campaign_id, "day": day, "country": country,
+                                            "shard": random.randrange(shards)}, delta)
 
 
 def signature_count(campaign_id: int) -> int:
     """The stored confirmed count of one campaign."""
-    return db.session.execute(
-        select(func.coalesce(func.sum(SignatureCount.signatures), 0)).where(
-            SignatureCount.campaign_id == campaign_id
-        )
-    ).scalar_one()
+    return signature_counts([campaign_id])[campaign_id]
 
 
 def signature_counts(campaign_ids: list[int]) -> dict[int, int]:
@@ -246,13 +256,24 @@ def signature_counts(campaign_ids: list[int]) -> dict[int, int]:
     if not campaign_ids:
         return {}
     rows = db.session.execute(
-        select(SignatureCount.campaign_id, func.sum(SignatureCount.signatures))
-        .where(SignatureCount.campaign_id.in_(campaign_ids))
-        .group_by(SignatureCount.campaign_id)
+        select(SignatureTally.campaign_id, func.sum(SignatureTally.signatures))
+        .where(SignatureTally.campaign_id.in_(campaign_ids),
+               SignatureTally.status == SignatureStatus.CONFIRMED)
+        .group_by(SignatureTally.campaign_id)
     ).all()
     counts = dict.fromkeys(campaign_ids, 0)
     counts.update({campaign_id: int(total) for campaign_id, total in rows})
     return counts
+
+
+def status_counts(campaign_id: int) -> dict[tuple[str, bool], int]:
+    """Stored counts by (status, opted in to updates)."""
+    rows = db.session.execute(
+        select(SignatureTally.status, SignatureTally.email_opt_in, func.sum(SignatureTally.signatures))
+        .where(SignatureTally.campaign_id == campaign_id)
+        .group_by(SignatureTally.status, SignatureTally.email_opt_in)
+    ).all()
+    return {(status, bool(opt_in)): int(n) for status, opt_in, n in rows}
 
 
 def recount(campaign: Campaign) -> tuple[int, int]:
@@ -260,32 +281,33 @@ def recount(campaign: Campaign) -> tuple[int, int]:
     Returns (count before, count after)."""
     before = signature_count(campaign.id)
     if db.session.get_bind().dialect.name == "postgresql":
-        # Hold off confirmations (they take ROW EXCLUSIVE on these tables)
-        # while the counts are rebuilt; readers are not blocked.
+        # Hold off writers (they take ROW EXCLUSIVE on these tables) while
+        # the counts are rebuilt; readers are not blocked.
         db.session.execute(
-            text("LOCK TABLE signature_count, daily_country_count IN EXCLUSIVE MODE")
+            text("LOCK TABLE signature_tally, daily_country_count IN EXCLUSIVE MODE")
         )
-    db.session.execute(delete(SignatureCount).where(SignatureCount.campaign_id == campaign.id))
-    db.session.execute(
-        delete(DailyCountryCount).where(DailyCountryCount.campaign_id == campaign.id)
-    )
+    for model in (SignatureTally, DailyCountryCount):
+        db.session.execute(delete(model).where(model.campaign_id == campaign.id))
+    mine = Signature.campaign_id == campaign.id
+    for status, opt_in, n in db.session.execute(
+        select(Signature.status, Signature.email_opt_in, func.count())
+        .where(mine).group_by(Signature.status, Signature.email_opt_in)
+    ).all():
+        db.session.add(SignatureTally(campaign_id=campaign.id, status=status, email_opt_in=opt_in,
+                                      shard=0, signatures=n))
     day = func.date(Signature.confirmed_at)
-    rows = db.session.execute(
+    for confirmed_day, country, n in db.session.execute(
         select(day, Signature.country, func.count())
-        .where(Signature.campaign_id == campaign.id, Signature.status == SignatureStatus.CONFIRMED)
+        .where(mine, Signature.status == SignatureStatus.CONFIRMED)
         .group_by(day, Signature.country)
-    ).all()
-    total = 0
-    for confirmed_day, country, n in rows:
+    ).all():
         if isinstance(confirmed_day, str):  # SQLite's date() returns text
             confirmed_day = dt.date.fromisoformat(confirmed_day)
         db.session.add(DailyCountryCount(
             campaign_id=campaign.id, day=confirmed_day, country=country, shard=0, signatures=n
         ))
-        total += n
-    db.session.add(SignatureCount(campaign_id=campaign.id, shard=0, signatures=total))
     db.session.commit()
-    return before, total
+    return before, signature_count(campaign.id)
 
 
 # --- Goal -------------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_recount_repairs_drift(ctx):
     for signature in db.session.execute(select(Signature)).scalars().all():
         signing.confirm_signature(signature)
     # Drift: a counter row edited by hand.
-    db.session.execute(db.text("UPDATE signature_count SET signatures = signatures + 7"))
+    db.session.execute(db.text("UPDATE signature_tally SET signatures = signatures + 7"))
     db.session.commit()
     assert signing.signature_count(campaign.id) > 3
     assert signing.recount(campaign)[1] == 3
@@ -92,3 +92,33 @@ def test_recount_command(ctx, runner):
     assert "recount-me: 0 -> 0" in result.output
     assert runner.invoke(args=["campaign", "recount", "nope"]).exit_code != 0
     assert campaign.id
+
+
+def test_stored_counts_by_status_match_the_rows_through_every_change(ctx):
+    """Sign, confirm, invalidate and undo: the stored tallies always equal a
+    fresh count of the rows (what recount would rebuild)."""
+    from campaign import moderation
+
+    campaign = make_campaign()
+
+    def rows_by_status():
+        return {(status, bool(opt_in)): n for status, opt_in, n in db.session.execute(
+            select(Signature.status, Signature.email_opt_in, func.count())
+            .where(Signature.campaign_id == campaign.id).group_by(Signature.status, Signature.email_opt_in))}
+
+    def stored():
+        return {k: v for k, v in signing.status_counts(campaign.id).items() if v}
+
+    for i in range(6):
+        signing.sign(campaign, signing.Pledge(f"T{i}", "T", f"t{i}@{'spam' if i < 3 else 'ok'}.example",
+                                              "GB", None, i % 2 == 0, False))
+    assert stored() == rows_by_status()
+    for signature in db.session.execute(select(Signature).where(Signature.email_domain == "spam.example")).scalars():
+        signing.confirm_signature(signature)
+    assert stored() == rows_by_status()
+    batch = moderation.invalidate(campaign, moderation.Criteria(email_domain="spam.example"), None)
+    assert batch.signatures == 3 and stored() == rows_by_status()
+    assert signing.signature_count(campaign.id) == 0
+    moderation.undo_invalidation(batch)
+    assert stored() == rows_by_status()
+    assert signing.signature_count(campaign.id) == 3

@@ -29,7 +29,6 @@ from ..models import (
     Invalidation,
     Kind,
     Organiser,
-    Signature,
     SignatureStatus,
 )
 from ..redirects import safe_next
@@ -228,20 +227,14 @@ def preview(campaign: Campaign):
 # --- Dashboard --------------------------------------------------------------
 
 def _status_figures(campaign: Campaign) -> dict:
-    rows = db.session.execute(
-        select(Signature.status, Signature.email_opt_in, func.count())
-        .where(Signature.campaign_id == campaign.id)
-        .group_by(Signature.status, Signature.email_opt_in)
-    ).all()
-    figures = {s.value: 0 for s in SignatureStatus}
-    opted_in = 0
-    for status, opt_in, n in rows:
-        figures[status] += n
-        if opt_in and status == SignatureStatus.CONFIRMED:
-            opted_in += n
+    """Signatures by status and the share opted in, from the stored counts."""
+    counts = signing.status_counts(campaign.id)
+    figures = {s.value: counts.get((s.value, True), 0) + counts.get((s.value, False), 0)
+               for s in SignatureStatus}
     confirmed = figures[SignatureStatus.CONFIRMED]
-    figures["opt_in_share"] = round(100 * opted_in / confirmed) if confirmed else 0
+    opted_in = counts.get((SignatureStatus.CONFIRMED.value, True), 0)
     figures["opted_in"] = opted_in
+    figures["opt_in_share"] = round(100 * opted_in / confirmed) if confirmed else 0
     return figures
 
 
