@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import businesses, exports, moderation, organisers, outbox, signing
+from . import businesses, exports, moderation, organisers, outbox, signing, worker
 from .demo import seed_demo_campaigns
 from .extensions import db
 from .models import BusinessStatus, Campaign
@@ -38,13 +38,13 @@ def demo_seed():
 def outbox_work(once: bool):
     """Deliver due emails (a long-lived worker unless --once)."""
     if once:
-        result = outbox.drain()
+        result = worker.drain()
         click.echo(f"sent {result.sent}, retry later {result.retried}, failed {result.failed}")
         return
     click.echo("Outbox worker running; Ctrl-C to stop.")
     stop = threading.Event()
     try:
-        outbox.run_worker(current_app._get_current_object(), stop)
+        worker.run_worker(current_app._get_current_object(), stop)
     except KeyboardInterrupt:
         stop.set()
 
@@ -106,8 +106,8 @@ def dev_serve(host: str, port: int):
     mail_state = app.extensions["mail"]
     mail_state.server, mail_state.port = "127.0.0.1", catcher_port
     stop = threading.Event()
-    worker = threading.Thread(target=outbox.run_worker, args=(app, stop), daemon=True)
-    worker.start()
+    thread = threading.Thread(target=worker.run_worker, args=(app, stop), daemon=True)
+    thread.start()
     click.echo(f" * Mail catcher on 127.0.0.1:{catcher_port}; read it at http://{host}:{port}/dev/mail")
     try:
         run_simple(host, port, app, use_debugger=True, use_reloader=False, threaded=True)

@@ -35,6 +35,10 @@ class Defaults:
     OUTBOX_MAX_ATTEMPTS = 12
     OUTBOX_BACKOFF_BASE_SECONDS = 30
     OUTBOX_BACKOFF_MAX_SECONDS = 6 * 3600
+    # Messages per second per worker; 0 sends as fast as the server takes them.
+    OUTBOX_RATE_PER_SECOND = 0
+    # Deliveries created per transaction when an update fans out.
+    BROADCAST_BATCH_SIZE = 2000
 
     # email-validator's DNS check: off by default; when on, it waits at most
     # EMAIL_DNS_TIMEOUT seconds so a slow resolver cannot stall signing.
@@ -56,6 +60,7 @@ class Defaults:
     RATELIMIT_SIGN = "10 per minute;60 per hour"
     RATELIMIT_CONFIRM = "30 per minute"
     RATELIMIT_BUSINESS = "5 per minute;20 per hour"
+    RATELIMIT_UNSUBSCRIBE = "30 per minute"
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
 

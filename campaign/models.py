@@ -82,6 +82,8 @@ class Campaign(db.Model):
     share_text: Mapped[str] = mapped_column(String(280), default="")
     # What to do once a freeze has ended: shown on the "ended" page.
     next_action: Mapped[str] = mapped_column(Text, default="")
+    # Email opted-in supporters automatically when the goal (and each raised goal) is reached.
+    milestone_emails: Mapped[bool] = mapped_column(default=False)
     # A generated file name under <instance>/uploads, served at /media/<name>.
     image_filename: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -122,6 +124,8 @@ class Signature(db.Model):
         Index("ix_signature_campaign_domain", "campaign_id", "email_domain"),
         Index("ix_signature_campaign_ip", "campaign_id", "ip_hash"),
         Index("ix_signature_campaign_created", "campaign_id", "created_at"),
+        # Fan-out walks a campaign's signatures in id order, a batch at a time.
+        Index("ix_signature_campaign_id_id", "campaign_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,8 +215,10 @@ class Business(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     organisation: Mapped[str] = mapped_column(String(200))
     # Case- and space-folded name: one entry per organisation per campaign.
-    organisation_key: Mapped[str] = mapped_column(String(200))
-    website: Mapped[str] = mapped_column(String(300))
+    # Case folding can triple a name's length ("ﬃ" -> "ffi").
+    organisation_key: Mapped[str] = mapped_column(String(600))
+    # Up to 300 typed characters, plus the "https://" we may add.
+    website: Mapped[str] = mapped_column(String(320))
     contact_email: Mapped[str] = mapped_column(String(320))
     company_size: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=BusinessStatus.PENDING)
@@ -228,6 +234,8 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Not sent on purpose: the recipient unsubscribed, or the update was cancelled.
+    SKIPPED = "skipped"
 
 
 class OutboxMessage(db.Model):
@@ -238,14 +246,19 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         CheckConstraint(_in_list("status", OutboxStatus), name="status"),
         Index("ix_outbox_message_status_due", "status", "due_at"),
+        # One delivery of an update per signature, however often fan-out resumes.
+        UniqueConstraint("update_id", "signature_id", name="uq_outbox_message_update_signature"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # Empty for an update's deliveries: those are rendered when sent, from
+    # the update and the signature, so a million rows stay small.
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_update.id", ondelete="CASCADE"))
     headers: Mapped[dict | None] = mapped_column(JSON)
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL"), index=True
@@ -336,3 +349,50 @@ class Invalidation(db.Model):
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     organiser: Mapped[Organiser | None] = relationship()
+
+
+class UpdateStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"   # waiting for its time
+    SENDING = "sending"       # deliveries being created and sent
+    SENT = "sent"             # every delivery created
+    CANCELLED = "cancelled"
+
+
+class CampaignUpdate(db.Model):
+    """An email from the organisers to a campaign's opted-in supporters."""
+
+    __tablename__ = "campaign_update"
+    __table_args__ = (
+        CheckConstraint(_in_list("status", UpdateStatus), name="status"),
+        # A milestone email goes out once per milestone.
+        UniqueConstraint("campaign_id", "milestone", name="uq_campaign_update_milestone"),
+        Index("ix_campaign_update_status_scheduled", "status", "scheduled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=UpdateStatus.DRAFT)
+    milestone: Mapped[int | None] = mapped_column(Integer)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Fan-out progress: deliveries exist for every signature id up to this.
+    fanout_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    fanout_done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    organiser: Mapped[Organiser | None] = relationship()
+
+
+class Suppression(db.Model):
+    """An address that asked for no more email from this site at all."""
+
+    __tablename__ = "suppression"
+
+    email_normalised: Mapped[str] = mapped_column(String(320), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,17 +8,28 @@ import logging
 import random
 import smtplib
 import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, current_app, render_template
+from flask import current_app, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import and_, func, or_, select, update
 
 from .extensions import db
-from .models import OutboxMessage, OutboxStatus, utcnow
+from .markup import render_markdown
+from .models import (
+    CampaignUpdate,
+    OutboxMessage,
+    OutboxStatus,
+    Signature,
+    SignatureStatus,
+    Suppression,
+    UpdateStatus,
+    utcnow,
+)
+from .subscriptions import unsubscribe_url
+from .update_mail import list_unsubscribe_headers, render_update
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +45,27 @@ def enqueue(
 ) -> OutboxMessage:
     """Render ``email/<template>.{txt,html}`` and add it to the outbox in the
     current transaction; the caller commits."""
-    subject = render_template(f"email/{template}.subject.txt", **context).strip()
+    return enqueue_rendered(
+        kind=kind,
+        recipient=recipient,
+        subject=render_template(f"email/{template}.subject.txt", **context),
+        text=render_template(f"email/{template}.txt", **context),
+        html=render_template(f"email/{template}.html", **context),
+        signature_id=signature_id,
+        headers=headers,
+    )
+
+
+def enqueue_rendered(*, kind: str, recipient: str, subject: str, text: str, html: str | None,
+                     signature_id: int | None = None, headers: dict | None = None) -> OutboxMessage:
+    """Add an already rendered email to the outbox in the current transaction."""
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
         # Never let a newline from user data reach a header.
         subject=" ".join(subject.split()),
-        body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", **context),
+        body_text=text,
+        body_html=html,
         headers=headers,
         signature_id=signature_id,
     )
@@ -90,10 +114,12 @@ class BatchResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0
+    fanned_out: bool = False
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retried + self.failed
+        return self.sent + self.retried + self.failed + self.skipped
 
 
 def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
@@ -134,21 +160,64 @@ def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
     )
 
 
-def _as_mail_message(row: OutboxMessage) -> Message:
-    message = Message(
-        subject=row.subject,
-        recipients=[row.recipient],
-        body=row.body_text,
-        html=row.body_html,
-        extra_headers=row.headers or None,
+class _UpdateDeliveries:
+    """What a batch needs to render its update deliveries, loaded once:
+    the updates, the signatures, and who has left since fan-out."""
+
+    def __init__(self, rows: list[OutboxMessage]):
+        update_ids = {r.update_id for r in rows if r.update_id}
+        signature_ids = {r.signature_id for r in rows if r.update_id and r.signature_id}
+        self.updates = {u.id: u for u in db.session.execute(
+            select(CampaignUpdate).where(CampaignUpdate.id.in_(update_ids))).scalars()} if update_ids else {}
+        self.signatures = {s.id: s for s in db.session.execute(
+            select(Signature).where(Signature.id.in_(signature_ids))).scalars()} if signature_ids else {}
+        addresses = {s.email_normalised for s in self.signatures.values()}
+        self.suppressed = set(db.session.execute(
+            select(Suppression.email_normalised).where(Suppression.email_normalised.in_(addresses))
+        ).scalars()) if addresses else set()
+        self._bodies = {}
+
+    def skip_reason(self, row: OutboxMessage) -> str | None:
+        if not row.update_id:
+            return None
+        update_row = self.updates.get(row.update_id)
+        signature = self.signatures.get(row.signature_id)
+        if update_row is None or update_row.status == UpdateStatus.CANCELLED:
+            return "update cancelled"
+        if signature is None or signature.unsubscribed_at is not None:
+            return "unsubscribed"
+        if signature.email_normalised in self.suppressed:
+            return "stopped all email"
+        if signature.status != SignatureStatus.CONFIRMED:
+            return "signature no longer valid"
+        return None
+
+    def message(self, row: OutboxMessage) -> Message:
+        if not row.update_id:
+            return _mail_message(row.recipient, row.subject, row.body_text, row.body_html, row.headers)
+        update_row = self.updates[row.update_id]
+        signature = self.signatures[row.signature_id]
+        if update_row.id not in self._bodies:
+            self._bodies[update_row.id] = render_markdown(update_row.body)
+        link = unsubscribe_url(signature.id)
+        rendered = render_update(update_row, signature.given_name, link, body_html=self._bodies[update_row.id])
+        return _mail_message(row.recipient, rendered.subject, rendered.text, rendered.html,
+                             list_unsubscribe_headers(link))
+
+
+def _mail_message(recipient: str, subject: str, text: str, html: str | None, headers: dict | None) -> Message:
+    return Message(
+        subject=subject,
+        recipients=[recipient],
+        body=text,
+        html=html,
+        extra_headers=headers or None,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
-    return message
 
 
-def _send_one(connection: _TimeoutConnection, row: OutboxMessage) -> str:
+def _send_one(connection: _TimeoutConnection, message: Message) -> str:
     """Send one message; returns its Message-ID or raises _Temporary/_Permanent."""
-    message = _as_mail_message(row)
     try:
         connection.send(message)
     except smtplib.SMTPRecipientsRefused as exc:
@@ -190,21 +259,33 @@ def _retry_later(row: OutboxMessage, error: str, now: dt.datetime) -> bool:
 
 
 def deliver_batch(worker_id: str | None = None) -> BatchResult:
-    """Claim one batch of due messages and deliver it over one connection."""
+    """Claim one batch of due messages and deliver it over one connection.
+    Results are committed once per batch: a worker killed mid-batch can at
+    worst cause the rest of that batch to be sent again after its lease."""
     worker_id = worker_id or uuid.uuid4().hex
     rows = claim_due_messages(current_app.config["OUTBOX_BATCH_SIZE"], worker_id)
     result = BatchResult()
     if not rows:
         return result
+    deliveries = _UpdateDeliveries(rows)
+    pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
     pending = list(rows)
     in_flight = None
     try:
         with _TimeoutConnection(current_app.extensions["mail"]) as connection:
             while pending:
-                row = in_flight = pending[0]
+                row = pending[0]
+                reason = deliveries.skip_reason(row)
+                if reason:
+                    row.status, row.last_error, row.lease_until = OutboxStatus.SKIPPED, reason, None
+                    result.skipped += 1
+                    pending.pop(0)
+                    continue
+                in_flight = row
                 row.attempts += 1
+                pace.wait()
                 try:
-                    row.message_id = _send_one(connection, row)
+                    row.message_id = _send_one(connection, deliveries.message(row))
                 except _ConnectionLost:
                     raise
                 except _Temporary as exc:
@@ -215,6 +296,7 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
                 except _Permanent as exc:
                     row.status = OutboxStatus.FAILED
                     row.last_error = str(exc)[:2000]
+                    row.lease_until = None
                     result.failed += 1
                 else:
                     row.status = OutboxStatus.SENT
@@ -223,7 +305,6 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
                     result.sent += 1
                 pending.pop(0)
                 in_flight = None
-                db.session.commit()
     except (_ConnectionLost, OSError, smtplib.SMTPException) as exc:
         # Could not connect, or the server dropped us: every message not yet
         # settled goes back to the queue for a later try.
@@ -236,40 +317,25 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
                 result.retried += 1
             else:
                 result.failed += 1
-        db.session.commit()
         log.warning("outbox: SMTP unavailable (%s); %d message(s) rescheduled", error, len(pending))
+    db.session.commit()
     return result
 
 
-def drain(worker_id: str | None = None) -> BatchResult:
-    """Deliver batches until nothing is due (or the server is unreachable)."""
-    total = BatchResult()
-    while True:
-        batch = deliver_batch(worker_id)
-        total.sent += batch.sent
-        total.retried += batch.retried
-        total.failed += batch.failed
-        if batch.handled == 0:
-            return total
+class _Pace:
+    """Keeps sending at most ``rate`` messages a second (0: as fast as possible)."""
 
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_at = time.monotonic()
 
-def run_worker(app: Flask, stop: threading.Event | None = None) -> None:
-    """Deliver due messages until ``stop`` is set, polling when idle."""
-    stop = stop or threading.Event()
-    worker_id = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        poll = app.config["OUTBOX_POLL_SECONDS"]
-        while not stop.is_set():
-            try:
-                batch = deliver_batch(worker_id)
-            except Exception:  # keep the worker alive through a database blip
-                log.exception("outbox: batch failed")
-                db.session.rollback()
-                batch = BatchResult()
-            finally:
-                db.session.remove()
-            if batch.handled == 0:
-                stop.wait(poll)
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(self.next_at, now) + self.interval
 
 
 def status_counts() -> dict[str, int]:

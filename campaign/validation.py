@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 _URL = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|io|ru|cn|info|biz|xyz|top)\b)", re.I)
+# Organisations may be named like their domain ("Booking.com"); links are still refused.
+_LINK = re.compile(r"(https?://|www\.)", re.I)
 # Cells starting with these become formulas in spreadsheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -23,14 +25,15 @@ def has_control_characters(value: str) -> bool:
 class PlainName:
     """A person's or organisation's name: no links, no formulas, no control characters."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, allow_domain_names: bool = False):
         self.label = label
+        self.pattern = _LINK if allow_domain_names else _URL
 
     def __call__(self, form, field):
         value = field.data or ""
         if has_control_characters(value):
             raise ValidationError(_l("%(label)s contains characters we cannot accept", label=self.label))
-        if _URL.search(value):
+        if self.pattern.search(value):
             raise ValidationError(_l("%(label)s must not contain a web address", label=self.label))
         if value.startswith(FORMULA_PREFIXES):
             raise ValidationError(

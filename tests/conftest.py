@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from campaign import create_app
 from campaign.extensions import db
-from campaign import outbox
+from campaign import worker
 
 from .smtp import MailServer
 
@@ -131,7 +131,7 @@ def deliver(app, smtp):
     """Run the outbox worker once, as `flask outbox work --once` would."""
     def run():
         with app.app_context():
-            result = outbox.drain()
+            result = worker.drain()
             db.session.remove()
             return result
     return run

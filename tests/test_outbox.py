@@ -4,7 +4,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
-from campaign import outbox
+from campaign import outbox, worker
 from campaign.extensions import db
 from campaign.models import OutboxMessage, OutboxStatus, Signature
 
@@ -82,7 +82,7 @@ def test_backoff_grows_and_gives_up_after_the_last_attempt(app, smtp):
             db.session.execute(update(OutboxMessage).values(due_at=dt.datetime(2000, 1, 1)))
             db.session.commit()
             before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            outbox.drain()
+            worker.drain()
             row = db.session.execute(select(OutboxMessage)).scalar_one()
             delays.append((row.due_at - before).total_seconds())
         assert row.status == OutboxStatus.FAILED and row.attempts == 3
@@ -101,7 +101,7 @@ def test_a_message_claimed_by_a_dead_worker_is_taken_over_when_its_lease_runs_ou
         # ...and takes the row once it runs out.
         db.session.execute(update(OutboxMessage).values(lease_until=dt.datetime(2000, 1, 1)))
         db.session.commit()
-        assert outbox.drain("second-worker").sent == 1
+        assert worker.drain("second-worker").sent == 1
     assert len(smtp.to("lease@example.com")) == 1
 
 

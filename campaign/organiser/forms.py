@@ -178,3 +178,20 @@ class InvalidateForm(SearchForm):
 
     reason = StringField(_l("Reason"), filters=[strip], validators=[Optional(), Length(max=500)])
     confirm = HiddenField()
+
+
+class UpdateForm(FlaskForm):
+    subject = StringField(_l("Subject"), filters=[strip], validators=[
+        DataRequired(_l("Enter a subject")), Length(max=200, message=_l("The subject must be 200 characters or fewer")),
+        NoControlCharacters()])
+    body = TextAreaField(_l("Body"), validators=[
+        DataRequired(_l("Write the update")),
+        Length(max=50000, message=_l("The body must be 50,000 characters or fewer")), NoControlCharacters()],
+        description=_l("Markdown. Each supporter is greeted by first name, and an unsubscribe link is added."))
+    send_at = DateTimeLocalField(_l("Send at (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                 description=_l("Local time in the campaign's time zone; leave empty to send now."))
+
+    def send_at_utc(self, zone) -> dt.datetime | None:
+        if self.send_at.data is None:
+            return None
+        return self.send_at.data.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)

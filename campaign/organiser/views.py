@@ -19,20 +19,33 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from .. import businesses, campaigns, charts, exports, moderation, organisers, signing
+from .. import broadcasts, businesses, campaigns, charts, exports, moderation, organisers, signing
 from ..extensions import db, limiter, login_manager
 from ..models import (
     Business,
     BusinessStatus,
     Campaign,
     CampaignStatus,
+    CampaignUpdate,
     Invalidation,
     Kind,
     Organiser,
     SignatureStatus,
+    UpdateStatus,
+    utcnow,
 )
 from ..redirects import safe_next
-from .forms import ActionForm, CampaignForm, InvalidateForm, LoginForm, MemberForm, OrganiserForm, SearchForm
+from ..update_mail import render_update
+from .forms import (
+    ActionForm,
+    CampaignForm,
+    InvalidateForm,
+    LoginForm,
+    MemberForm,
+    OrganiserForm,
+    SearchForm,
+    UpdateForm,
+)
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -414,3 +427,97 @@ def remove_member(campaign: Campaign, organiser_id: int):
         abort(404)
     organisers.remove_member(organiser, campaign)
     return redirect(url_for(".members", slug=campaign.slug), 303)
+
+
+# --- Updates to supporters ---------------------------------------------------
+
+def _campaign_update(campaign: Campaign, update_id: int) -> CampaignUpdate:
+    row = db.session.get(CampaignUpdate, update_id)
+    if row is None or row.campaign_id != campaign.id:
+        abort(404)
+    return row
+
+
+@bp.get("/c/<slug>/updates")
+@member_campaign
+def updates(campaign: Campaign):
+    """Every update with its progress; the milestone switch."""
+    rows = broadcasts.updates_of(campaign)
+    return render_template("organiser/updates.html", campaign=campaign, updates=rows,
+                           progress={u.id: broadcasts.progress(u) for u in rows}, action_form=ActionForm())
+
+
+@bp.post("/c/<slug>/milestones")
+@member_campaign
+def milestones(campaign: Campaign):
+    form = ActionForm()
+    if not form.validate() or form.action.data not in ("on", "off"):
+        abort(400)
+    campaign.milestone_emails = form.action.data == "on"
+    db.session.commit()
+    flash(_("Milestone emails are on.") if campaign.milestone_emails else _("Milestone emails are off."))
+    return redirect(url_for(".updates", slug=campaign.slug), 303)
+
+
+@bp.route("/c/<slug>/updates/new", methods=["GET", "POST"])
+@member_campaign
+def new_update(campaign: Campaign):
+    """Write, preview, test, then go on to send."""
+    form = UpdateForm()
+    action = request.form.get("action")
+    preview = None
+    recipients = broadcasts.recipient_count(campaign)
+    if request.method == "POST" and form.validate():
+        if form.send_at.data and form.send_at_utc(campaign.zone) <= utcnow():
+            form.send_at.errors = [_("Choose a time in the future, or leave it empty to send now")]
+        else:
+            draft = CampaignUpdate(campaign=campaign, subject=form.subject.data, body=form.body.data)
+            if action == "test":
+                broadcasts.send_test(draft, current_user.email)
+                flash(_("A test is on its way to %(email)s.", email=current_user.email))
+            elif action == "send":
+                saved = broadcasts.create_update(campaign, current_user, form.subject.data, form.body.data,
+                                                 scheduled_at=form.send_at_utc(campaign.zone))
+                return redirect(url_for(".confirm_update", slug=campaign.slug, update_id=saved.id), 303)
+            preview = render_update(draft, current_user.email.split("@")[0].title(),
+                                    url_for("public.unsubscribe", token="preview", _external=True))
+    status = 422 if form.errors else 200
+    return render_template("organiser/update_form.html", campaign=campaign, form=form, preview=preview,
+                           recipients=recipients), status
+
+
+@bp.route("/c/<slug>/updates/<int:update_id>/send", methods=["GET", "POST"])
+@member_campaign
+def confirm_update(campaign: Campaign, update_id: int):
+    """The confirmation step: nothing is sent before this POST."""
+    row = _campaign_update(campaign, update_id)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        if row.status == UpdateStatus.DRAFT:
+            broadcasts.schedule(row, row.scheduled_at)
+            flash(_("Your update is on its way.") if row.scheduled_at <= utcnow()
+                  else _("Your update is scheduled."))
+        return redirect(url_for(".update_progress", slug=campaign.slug, update_id=row.id), 303)
+    return render_template("organiser/update_confirm.html", campaign=campaign, update=row, form=form,
+                           recipients=broadcasts.recipient_count(campaign))
+
+
+@bp.get("/c/<slug>/updates/<int:update_id>")
+@member_campaign
+def update_progress(campaign: Campaign, update_id: int):
+    row = _campaign_update(campaign, update_id)
+    return render_template("organiser/update_progress.html", campaign=campaign, update=row,
+                           progress=broadcasts.progress(row), action_form=ActionForm())
+
+
+@bp.post("/c/<slug>/updates/<int:update_id>/cancel")
+@member_campaign
+def cancel_update(campaign: Campaign, update_id: int):
+    row = _campaign_update(campaign, update_id)
+    if not ActionForm().validate():
+        abort(400)
+    stopped = broadcasts.cancel(row)
+    flash(_("Update cancelled; %(n)s emails will not be sent.", n=stopped))
+    return redirect(url_for(".update_progress", slug=campaign.slug, update_id=row.id), 303)

@@ -98,7 +98,7 @@ class BusinessForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter the name of your organisation")),
             Length(max=200, message=_l("Organisation must be 200 characters or fewer")),
-            PlainName(_l("Organisation")),
+            PlainName(_l("Organisation"), allow_domain_names=True),
         ],
         render_kw={"autocomplete": "organization"},
     )

@@ -15,9 +15,9 @@ from flask import (
 )
 from sqlalchemy import select
 
-from .. import businesses, signing
+from .. import businesses, signing, subscriptions
 from ..campaigns import image_folder
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
 from ..sharing import share_links
 from ..windows import calendar_file, describe_window
@@ -193,3 +193,29 @@ def confirm(token: str):
         count=count,
         share=share_links(campaign),
     )
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    """Shows the buttons and changes nothing: mail scanners follow links."""
+    signature = subscriptions.signature_for_unsubscribe(token)
+    if signature is None:
+        abort(404)
+    return render_template("public/unsubscribe.html", campaign=signature.campaign)
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt  # RFC 8058: mail clients POST here without cookies or a token
+@limiter.limit(lambda: current_app.config["RATELIMIT_UNSUBSCRIBE"])
+def unsubscribe_now(token: str):
+    """One click: 200 with no redirect; repeating it is harmless. The token
+    itself, signed by us and naming one signature, is the authorisation."""
+    signature = subscriptions.signature_for_unsubscribe(token)
+    if signature is None:
+        abort(404)
+    scope = "all" if request.form.get("scope") == "all" else "campaign"
+    if scope == "all":
+        subscriptions.stop_all_email(signature)
+    else:
+        subscriptions.unsubscribe(signature)
+    return render_template("public/unsubscribed.html", campaign=signature.campaign, scope=scope)

@@ -1,0 +1,62 @@
+"""Leaving: one-click unsubscribe from a campaign's updates, or from every
+email of the site."""
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+from .links import absolute_url
+from .models import Signature, Suppression, utcnow
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+
+
+def unsubscribe_token(signature_id: int) -> str:
+    return _serializer().dumps(signature_id)
+
+
+def unsubscribe_url(signature_id: int) -> str:
+    return absolute_url("public.unsubscribe", token=unsubscribe_token(signature_id))
+
+
+def signature_for_unsubscribe(token: str) -> Signature | None:
+    try:
+        signature_id = _serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(signature_id, int):
+        return None
+    return db.session.get(Signature, signature_id)
+
+
+def unsubscribe(signature: Signature) -> None:
+    """No more updates from this signature's campaign; repeating is harmless."""
+    db.session.execute(
+        update(Signature).where(Signature.id == signature.id, Signature.unsubscribed_at.is_(None))
+        .values(unsubscribed_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def stop_all_email(signature: Signature) -> None:
+    """No more email of any kind to this address, from any campaign."""
+    address = signature.email_normalised
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(Suppression).values(email_normalised=address, created_at=utcnow())
+                       .on_conflict_do_nothing(index_elements=["email_normalised"]))
+    db.session.execute(
+        update(Signature).where(Signature.email_normalised == address, Signature.unsubscribed_at.is_(None))
+        .values(unsubscribed_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def is_suppressed(address_normalised: str) -> bool:
+    return db.session.execute(
+        select(Suppression.email_normalised).where(Suppression.email_normalised == address_normalised)
+    ).first() is not None

@@ -1,0 +1,1 @@
+"""Browser tests: the site served on a real port, driven through Chromium."""

@@ -1,0 +1,76 @@
+"""Steps a person takes on the site, shared by the browser tests."""
+from __future__ import annotations
+
+import re
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips (or fails) and says why
+    expect = None
+
+# A label's text as a person reads it; "Email" alone would also match
+# "Email me updates about this campaign" without exact matching.
+PLEDGE_LABELS = [
+    "First name",
+    "Last name",
+    "Email",
+    "Country",
+    "Postcode (optional)",
+    "Email me updates about this campaign",
+    "Show my first name on the public list",
+]
+BUSINESS_LABELS = ["Organisation", "Website", "Contact email", "Company size"]
+
+_CONFIRM_URL = re.compile(r"https?://\S+/confirm/[\w.-]+")
+
+
+def field(page, label: str):
+    """The form control a person finds by its label."""
+    return page.get_by_label(label, exact=True)
+
+
+def fill_in_the_pledge(
+    page,
+    *,
+    first_name: str = "Ada",
+    last_name: str = "Lovelace",
+    email: str = "ada@example.com",
+    country: str = "United Kingdom",
+    show_name: bool = True,
+) -> None:
+    field(page, "First name").fill(first_name)
+    field(page, "Last name").fill(last_name)
+    field(page, "Email").fill(email)
+    field(page, "Country").select_option(label=country)
+    if show_name:
+        field(page, "Show my first name on the public list").check()
+
+
+def press(page, button: str) -> None:
+    page.get_by_role("button", name=button).click()
+
+
+def confirmation_email(smtp, address: str):
+    """The one confirmation email sent to ``address``."""
+    [email] = [m for m in smtp.to(address) if m.subject.startswith("Confirm your signature")]
+    return email
+
+
+def confirmation_link(email) -> str:
+    """The confirmation link as the person reads it in the plain-text email."""
+    match = _CONFIRM_URL.search(email.text)
+    assert match, f"no confirmation link in the email:\n{email.text}"
+    return match.group(0)
+
+
+def signature_count(page):
+    """The live count in the campaign's tally (a role="status" element)."""
+    return page.get_by_role("region", name="Signatures").get_by_role("status")
+
+
+def signers_list(page):
+    return page.get_by_role("region", name="Recent signers").get_by_role("listitem")
+
+
+def businesses_section(page):
+    return page.get_by_role("region", name="Participating businesses")
