@@ -4,12 +4,14 @@ records the result. SMTP being down delays mail; it never loses it."""
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import logging
 import random
 import smtplib
 import socket
 import time
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -17,7 +19,6 @@ from flask_mail import Connection, Message
 from sqlalchemy import and_, func, or_, select, update
 
 from .extensions import db
-from .markup import render_markdown
 from .models import (
     CampaignUpdate,
     OutboxMessage,
@@ -29,7 +30,7 @@ from .models import (
     utcnow,
 )
 from .subscriptions import unsubscribe_url
-from .update_mail import list_unsubscribe_headers, render_update
+from .update_mail import UpdateMailMerge
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ class _UpdateDeliveries:
         self.suppressed = set(db.session.execute(
             select(Suppression.email_normalised).where(Suppression.email_normalised.in_(addresses))
         ).scalars()) if addresses else set()
-        self._bodies = {}
+        self._merges: dict[int, UpdateMailMerge] = {}
 
     def skip_reason(self, row: OutboxMessage) -> str | None:
         if not row.update_id:
@@ -192,21 +193,41 @@ class _UpdateDeliveries:
             return "signature no longer valid"
         return None
 
-    def message(self, row: OutboxMessage) -> Message:
+    def send(self, connection: _TimeoutConnection, row: OutboxMessage) -> str:
+        """Send the row's email; returns its Message-ID."""
         if not row.update_id:
-            return _mail_message(row.recipient, row.subject, row.body_text, row.body_html, row.headers)
-        update_row = self.updates[row.update_id]
+            message = _mail_message(row.recipient, row.subject, row.body_text, row.body_html, row.headers)
+            connection.send(message)
+            return message.msgId
+        merge = self._merges.get(row.update_id)
+        if merge is None:
+            merge = self._merges[row.update_id] = UpdateMailMerge(
+                self.updates[row.update_id], current_app.config["MAIL_DEFAULT_SENDER"],
+                urlsplit(current_app.config["SITE_URL"]).hostname or "localhost")
         signature = self.signatures[row.signature_id]
-        if update_row.id not in self._bodies:
-            self._bodies[update_row.id] = render_markdown(update_row.body)
-        link = unsubscribe_url(signature.id)
-        rendered = render_update(update_row, signature.given_name, link, body_html=self._bodies[update_row.id])
-        return _mail_message(row.recipient, rendered.subject, rendered.text, rendered.html,
-                             list_unsubscribe_headers(link))
+        message_id, raw = merge.message_bytes(row.recipient, signature.given_name, unsubscribe_url(signature.id))
+        if connection.host is not None:
+            connection.host.sendmail(merge.sender_address, [row.recipient], raw)
+        return message_id
+
+
+class _Message(Message):
+    """Flask-Mail's message, serialised with the compat32 policy and CRLF line
+    ends. Flask-Mail switches the finished message to the SMTP policy, which
+    parses every header again while writing it out: about 2.5 times slower,
+    for the same bytes apart from how long headers are folded."""
+
+    def _message(self):
+        message = super()._message()
+        message.policy = _SMTP_COMPAT32
+        return message
+
+
+_SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")
 
 
 def _mail_message(recipient: str, subject: str, text: str, html: str | None, headers: dict | None) -> Message:
-    return Message(
+    return _Message(
         subject=subject,
         recipients=[recipient],
         body=text,
@@ -216,10 +237,10 @@ def _mail_message(recipient: str, subject: str, text: str, html: str | None, hea
     )
 
 
-def _send_one(connection: _TimeoutConnection, message: Message) -> str:
+def _send_one(connection: _TimeoutConnection, deliveries: _UpdateDeliveries, row: OutboxMessage) -> str:
     """Send one message; returns its Message-ID or raises _Temporary/_Permanent."""
     try:
-        connection.send(message)
+        return deliveries.send(connection, row)
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
         detail = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
@@ -236,7 +257,6 @@ def _send_one(connection: _TimeoutConnection, message: Message) -> str:
         raise (_Permanent if exc.smtp_code >= 500 else _Temporary)(detail) from exc
     except (OSError, socket.timeout) as exc:
         raise _ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
-    return message.msgId
 
 
 def _retry_later(row: OutboxMessage, error: str, now: dt.datetime) -> bool:
@@ -285,7 +305,7 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
                 row.attempts += 1
                 pace.wait()
                 try:
-                    row.message_id = _send_one(connection, deliveries.message(row))
+                    row.message_id = _send_one(connection, deliveries, row)
                 except _ConnectionLost:
                     raise
                 except _Temporary as exc:

@@ -214,3 +214,31 @@ def test_milestones_follow_the_rising_goal():
     assert broadcasts.reached_milestone(10, 2, False) == 10
     assert broadcasts.reached_milestone(1999, 1000, False) == 1000
     assert broadcasts.reached_milestone(5000, 1000, True) == 1000
+
+
+def test_a_mail_merged_update_reads_the_same_as_one_rendered_alone(ctx):
+    """Each supporter's copy is filled into a skeleton built once per update;
+    what a mail client shows must equal the update rendered for that person."""
+    import email
+    import email.policy
+
+    from campaign.update_mail import UpdateMailMerge, render_update
+
+    campaign = make_campaign(title="Tïtle with ümlauts")
+    row = CampaignUpdate(campaign=campaign, subject="Nëws: " + "a very long subject line " * 6,
+                         body="Hello **world**. " + "word " * 400 + "\n\n[link](https://example.org/?a=1&b=2)")
+    merge = UpdateMailMerge(row, "Campaign Sïte <noreply@campaigns.test>", "campaigns.test")
+    link = "http://campaigns.test/unsubscribe/MQ.abc-_"
+    message_id, raw = merge.message_bytes("zoe@example.org", "Zoë <b>&", link)
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    alone = render_update(row, "Zoë <b>&", link)
+    assert parsed["Subject"] == alone.subject
+    assert parsed["To"] == "zoe@example.org"
+    assert parsed["From"] == "Campaign Sïte <noreply@campaigns.test>"
+    assert parsed["Message-ID"] == message_id
+    assert parsed["List-Unsubscribe"] == f"<{link}>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n") == alone.text
+    assert parsed.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n") == alone.html
+    assert "Hello Zoë &lt;b&gt;&amp;," in alone.html
