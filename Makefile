@@ -30,3 +30,11 @@ test: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Production style on this machine: gunicorn and one outbox worker, against
+# whatever FLASK_SQLALCHEMY_DATABASE_URI names (FLASK_SECRET_KEY required).
+serve: $(VENV)/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/flask outbox work & worker=$$!; \
+	trap 'kill $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'

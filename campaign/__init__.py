@@ -1,13 +1,16 @@
 """The campaign site: a Flask application factory."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
 
+from . import http
 from .config import Defaults
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -24,8 +27,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     configure(app, test_config)
+    configure_logging(app)
+    http.init_app(app)
     register_extensions(app)
     register_blueprints(app)
+    register_health(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -47,6 +53,17 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if app.config["SITE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def configure_logging(app: Flask) -> None:
+    """One line per request on standard error (gunicorn collects it)."""
+    request_log = logging.getLogger("campaign.request")
+    if not request_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        request_log.addHandler(handler)
+        request_log.propagate = False
+    request_log.setLevel(app.config["REQUEST_LOG_LEVEL"])
 
 
 class ConfigurationError(RuntimeError):
@@ -87,6 +104,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     babel.init_app(app)
     limiter.init_app(app)
+
+
+def register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        """200 when the database answers, 503 otherwise; no session, no cookie."""
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return {"status": "unavailable"}, 503
+        return {"status": "ok"}, 200
 
 
 def register_blueprints(app: Flask) -> None:

@@ -56,6 +56,11 @@ class Defaults:
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # If the shared store (Redis) is down, each process limits on its own in
+    # memory rather than refusing or failing requests: signing goes on.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_KEY_PREFIX = "campaign"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SIGN = "10 per minute;60 per hour"
     RATELIMIT_CONFIRM = "30 per minute"
@@ -63,6 +68,10 @@ class Defaults:
     RATELIMIT_UNSUBSCRIBE = "30 per minute"
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
+
+    # How many proxies in front of the app may set X-Forwarded-For; 0 ignores it.
+    TRUSTED_PROXIES = 0
+    REQUEST_LOG_LEVEL = "INFO"
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,74 @@
+"""What every response gets: security headers, a request id, one log line."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger("campaign.request")
+
+# No inline script anywhere; the only script is our own file. Frames only
+# from here (the sandboxed email previews), and nobody may frame us.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Path segments that are secrets (confirmation and unsubscribe tokens) are
+# logged as their route, never as themselves.
+_SECRET_ARGS = {"token"}
+
+
+def init_app(app: Flask) -> None:
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        # Only then is X-Forwarded-For believed, and only that many hops of it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    offered = request.headers.get("X-Request-ID", "")
+    g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+def _finish(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    headers["X-Request-ID"] = request_id
+    _log(response, request_id)
+    return response
+
+
+def _log(response: Response, request_id: str) -> None:
+    rule = request.url_rule.rule if request.url_rule else None
+    secret = bool(request.view_args and _SECRET_ARGS & request.view_args.keys())
+    started = g.get("request_started")
+    log.info(json.dumps({
+        "request_id": request_id,
+        "method": request.method,
+        # The route, not the path, when the path holds a secret token.
+        "path": rule if secret else request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+    }))
