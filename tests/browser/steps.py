@@ -74,3 +74,47 @@ def signers_list(page):
 
 def businesses_section(page):
     return page.get_by_role("region", name="Participating businesses")
+
+
+# --- Organisers and their updates ------------------------------------------
+
+_UNSUBSCRIBE_URL = re.compile(r"https?://\S+/unsubscribe/[\w.-]+")
+
+
+def log_in_as_organiser(page, email: str, password: str) -> None:
+    """Open the organisers' login page, fill it in and land on 'Your campaigns'."""
+    page.goto("/organiser/login")
+    field(page, "Email").fill(email)
+    field(page, "Password").fill(password)
+    press(page, "Log in")
+    expect(page.get_by_role("heading", name="Your campaigns")).to_be_visible()
+
+
+def figure(page, name: str):
+    """One of the numbers an organiser reads (a ``data-figure`` element)."""
+    return page.locator(f'[data-figure="{name}"]')
+
+
+def write_an_update(page, subject: str, body: str) -> None:
+    field(page, "Subject").fill(subject)
+    field(page, "Body").fill(body)
+
+
+def send_the_update(page, recipients: int) -> None:
+    """Press "Send to N supporters", then confirm on the next step."""
+    noun = "supporter" if recipients == 1 else "supporters"
+    press(page, f"Send to {recipients} {noun}")
+    expect(page.get_by_role("heading", name="Send the update?")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"\bsend\b", re.IGNORECASE)).click()
+    expect(page.get_by_text("Your update is on its way.")).to_be_visible()
+
+
+def emails_with_subject(smtp, address: str, subject: str) -> list:
+    return [m for m in smtp.to(address) if m.subject == subject]
+
+
+def unsubscribe_link(email) -> str:
+    """The unsubscribe link as the person reads it in the plain-text email."""
+    match = _UNSUBSCRIBE_URL.search(email.text)
+    assert match, f"no unsubscribe link in the email:\n{email.text}"
+    return match.group(0)
