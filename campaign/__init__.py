@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import http
 from .config import Defaults
@@ -49,6 +51,11 @@ def configure(app: Flask, test_config: dict | None) -> None:
             app.instance_path, "campaign.sqlite"
         )
     check_secret_key(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Fail fast when the server is away, rather than hang a worker.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"connect_timeout": 3})
+        options.setdefault("pool_timeout", 5)
     # Cookies only over HTTPS when the site is served over HTTPS.
     if app.config["SITE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -137,6 +144,18 @@ def register_errorhandlers(app: Flask) -> None:
     for status in (400, 404, 405, 413, 429, 500, 503):
         app.register_error_handler(status, page(status, str(status)))
     app.register_error_handler(CSRFError, page(400, "csrf"))
+
+    def database_unavailable(error):
+        """The database is down or unreachable: a friendly 503, quickly."""
+        app.logger.warning("database unavailable: %s", type(error).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool will replace it
+            pass
+        return render_template("errors/503.html"), 503, {"Retry-After": "30"}
+
+    for error in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(error, database_unavailable)
 
 
 def register_template_helpers(app: Flask) -> None:
