@@ -106,7 +106,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
-    login_manager.init_app(app)
+    # No app-wide current_user in templates: reading it opens the session,
+    # and public pages must not touch the session (see public/shared_pages).
+    login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "organiser.login"
     login_manager.login_message = None
     babel.init_app(app)

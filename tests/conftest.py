@@ -93,6 +93,7 @@ def make_app(database_url, mail_server, tmp_path, **overrides):
         "RATELIMIT_ENABLED": False,
         "SIGNATURE_RESEND_QUIET_SECONDS": 0,
         "DEV_MAIL_FOLDER": str(tmp_path / "dev-mail"),
+        "REQUEST_LOG_LEVEL": "WARNING",
     }
     config.update(overrides)
     return create_app(config)

@@ -50,6 +50,18 @@ from .forms import (
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
 
+@bp.context_processor
+def organiser_in_templates():
+    return {"current_user": current_user}
+
+
+@bp.after_request
+def never_cache(response):
+    """Organiser pages hold personal data: no cache may keep them."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_manager.user_loader
 def load_organiser(organiser_id: str) -> Organiser | None:
     if not organiser_id.isdigit():

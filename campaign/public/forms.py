@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from .. import countries
 from ..models import CompanySize
+from .shared_pages import PageCSRF
 from ..validation import EmailAddress, PlainName, has_control_characters, strip
 
 
@@ -24,7 +25,14 @@ class CountryCode:
             raise ValidationError(_l("Choose your country from the list"))
 
 
-class SignForm(FlaskForm):
+class PublicForm(FlaskForm):
+    """A form on a page that shared caches may keep: see shared_pages."""
+
+    class Meta:
+        csrf_class = PageCSRF
+
+
+class SignForm(PublicForm):
     given_name = StringField(
         _l("First name"),
         filters=[strip],
@@ -91,7 +99,7 @@ class SignForm(FlaskForm):
         return bool((self.homepage.data or "").strip())
 
 
-class BusinessForm(FlaskForm):
+class BusinessForm(PublicForm):
     organisation = StringField(
         _l("Organisation"),
         filters=[strip],

@@ -7,12 +7,14 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     send_from_directory,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from .. import businesses, signing, subscriptions
@@ -22,6 +24,7 @@ from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
 from ..sharing import share_links
 from ..windows import calendar_file, describe_window
 from .forms import BusinessForm, ConfirmForm, SignForm
+from .shared_pages import cache_publicly
 
 bp = Blueprint("public", __name__)
 
@@ -68,11 +71,20 @@ def index():
 
 @bp.get("/c/<slug>")
 def campaign_page(slug: str):
-    """The campaign: its pledge, story, count and the signing form."""
-    return render_campaign(_public_campaign(slug))
+    """The campaign: its pledge, story, count and the signing form. The same
+    for every visitor, so a CDN may keep it for a few seconds."""
+    body, status = render_campaign(_public_campaign(slug))
+    return cache_publicly(make_response(body, status))
+
+
+def _refuse_forged(form) -> None:
+    """A bad page token or a cross-site POST is a forgery, not a typo: 400."""
+    if form.csrf_token.errors:
+        raise CSRFError(form.csrf_token.errors[0])
 
 
 @bp.post("/c/<slug>/sign")
+@csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN"], key_func=_per_campaign_ip)
 def sign(slug: str):
     """Store a pending signature; the same thank-you page whatever happened,
@@ -81,9 +93,11 @@ def sign(slug: str):
     if not campaign.is_open:
         abort(404)
     form = SignForm(postcode_required=campaign.postcode_required)
+    valid = form.validate()
+    _refuse_forged(form)
     if form.is_bot:
         return redirect(url_for(".thanks", slug=slug), 303)
-    if not form.validate():
+    if not valid:
         return render_campaign(campaign, sign_form=form, status=422)
     signing.sign(
         campaign,
@@ -109,6 +123,7 @@ def thanks(slug: str):
 
 
 @bp.post("/c/<slug>/business")
+@csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_BUSINESS"], key_func=_per_campaign_ip)
 def join_as_business(slug: str):
     """A business pledges to pause its ads; it shows once approved."""
@@ -116,9 +131,11 @@ def join_as_business(slug: str):
     if campaign.kind != Kind.BOYCOTT or not campaign.is_open:
         abort(404)
     form = BusinessForm(prefix="business")
+    valid = form.validate()
+    _refuse_forged(form)
     if form.is_bot:
         return redirect(url_for(".business_thanks", slug=slug), 303)
-    if not form.validate():
+    if not valid:
         return render_campaign(campaign, business_form=form, status=422)
     businesses.join_as_business(
         campaign,
@@ -150,12 +167,13 @@ def count_json(slug: str):
     """The live count, for the page's enhancement and for partners."""
     campaign = _public_campaign(slug)
     count = signing.signature_count(campaign.id)
-    return jsonify(
+    response = jsonify(
         slug=campaign.slug,
         signatures=count,
         goal=signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
         status=campaign.status,
     )
+    return cache_publicly(response)
 
 
 @bp.get("/c/<slug>/calendar.ics")
