@@ -157,3 +157,20 @@ def test_email_normalisation():
     assert normalise_email("a.d.a+x@gmail.com") == "ada@gmail.com"
     assert normalise_email("Ada@googlemail.com") == "ada@gmail.com"
     assert normalise_email("a.da+x@example.com") == "a.da+x@example.com"
+
+
+def test_confirming_needs_no_cookie_but_refuses_another_site(app, client, smtp, deliver):
+    with app.app_context():
+        make_campaign(slug="cookieless")
+    sign(client, "cookieless", email="nocookie@example.com")
+    deliver()
+    path = confirm_link(smtp.received[0].text)
+    browser = app.test_client(use_cookies=False)
+    token = csrf_token(browser.get(path).get_data(as_text=True))
+    forged = browser.post(path, data={"csrf_token": token}, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 400
+    assert count_json(client, "cookieless")["signatures"] == 0
+    assert browser.post(path, data={"csrf_token": "nonsense"}).status_code == 400
+    confirmed = browser.post(path, data={"csrf_token": token})
+    assert confirmed.status_code == 200 and "Set-Cookie" not in confirmed.headers
+    assert count_json(client, "cookieless")["signatures"] == 1

@@ -157,5 +157,6 @@ class BusinessForm(PublicForm):
         return bool((self.homepage.data or "").strip())
 
 
-class ConfirmForm(FlaskForm):
-    """Only a POST confirms: mail scanners follow GET links."""
+class ConfirmForm(PublicForm):
+    """Only a POST confirms: mail scanners follow GET links. No session
+    either: confirming from the emailed link needs no cookie."""

@@ -190,6 +190,7 @@ def calendar(slug: str):
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_CONFIRM"], methods=["POST"])
 def confirm(token: str):
     """GET shows a button; only the POST confirms, because mail scanners
@@ -199,7 +200,9 @@ def confirm(token: str):
         abort(404)
     campaign = signature.campaign
     form = ConfirmForm()
-    if request.method == "POST" and form.validate():
+    if request.method == "POST":
+        form.validate()
+        _refuse_forged(form)
         signing.confirm_signature(signature)
     if signature.status == SignatureStatus.PENDING:
         return render_template("public/confirm.html", campaign=campaign, form=form)
