@@ -16,7 +16,7 @@ max_requests_jitter = 2000
 # One line per request with its duration and request id. No client address
 # and no path: paths can hold confirmation tokens. The app's own request log
 # (logger "campaign.request") has the path, with tokens replaced by the route.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 access_log_format = '"%(m)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -70,7 +70,8 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
     # How long shared caches (a CDN) may keep a campaign page and count.json,
     # and serve it stale while fetching a fresh one; browsers always revalidate.
-    PUBLIC_CACHE_SECONDS = 3
+    PUBLIC_MICROCACHE_SECONDS = 1
+    PUBLIC_CACHE_SECONDS = 2
     PUBLIC_STALE_SECONDS = 2
 
     # How many proxies in front of the app may set X-Forwarded-For; 0 ignores it.

@@ -94,6 +94,8 @@ def make_app(database_url, mail_server, tmp_path, **overrides):
         "SIGNATURE_RESEND_QUIET_SECONDS": 0,
         "DEV_MAIL_FOLDER": str(tmp_path / "dev-mail"),
         "REQUEST_LOG_LEVEL": "WARNING",
+        # Most tests look at a page right after changing it.
+        "PUBLIC_MICROCACHE_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)

@@ -1,0 +1,13 @@
+"""The bare Flask app every load figure is compared with: same gunicorn
+settings, no database, no templates."""
+from flask import Flask
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.get("/")
+    def hello():
+        return "hello"
+
+    return app

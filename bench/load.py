@@ -1,0 +1,222 @@
+"""Launch-day load: the site under gunicorn on PostgreSQL, driven by wrk,
+every figure compared with a bare Flask app under the same gunicorn settings
+measured in the same run.
+
+    python -m bench.load [--duration 10] [--database-url URL]   (or: make bench)
+
+For each scenario: the peak rate (requests per second, wrk with 2 threads and
+32 connections), then p50/p99 latency with the load paced at about half that
+peak. Page and sign are measured again with 1,000 and 1,000,000 signatures
+in the campaign. Ends with the peak memory of one gunicorn worker."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from itsdangerous import URLSafeSerializer  # noqa: E402
+
+from bench.seed import copy_signatures, fresh_database, psycopg_dsn  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+LUA = ROOT / "bench" / "lua"
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+THREADS, CONNECTIONS = 2, 32
+TARGETS = {  # scenario: (minimum ratio to bare app, minimum requests/s)
+    "campaign page GET": (0.6, None),
+    "sign POST": (0.25, 300),
+    "confirm POST": (None, 300),
+    "count.json GET": (0.8, None),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn with the repository's gunicorn.conf.py."""
+
+    def __init__(self, target: str, env: dict):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "GUNICORN_"))}
+        full_env.update(env)
+        full_env.update({"GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_ACCESS_LOG": "",
+                         "GUNICORN_LOG_LEVEL": "warning"})
+        self.process = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", target], cwd=ROOT, env=full_env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz" if "campaign" in target or "app:" in target
+                                       else self.url + "/", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise SystemExit(f"{target} did not start")
+
+    def worker_peak_mb(self) -> float:
+        children = subprocess.run(["ps", "--ppid", str(self.process.pid), "-o", "pid="],
+                                  capture_output=True, text=True).stdout.split()
+        peaks = []
+        for pid in children:
+            status = Path(f"/proc/{pid}/status").read_text()
+            peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+        return max(peaks)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def wrk(url: str, script: str, duration: int, env: dict | None = None, delay_ms: float = 0) -> dict:
+    run_env = dict(os.environ, WRK_LUA_DIR=str(LUA), WRK_DELAY_MS=f"{delay_ms:.3f}", WRK_THREADS=str(THREADS))
+    run_env.update(env or {})
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "5s",
+                          "-s", str(LUA / script), url], capture_output=True, text=True, env=run_env, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def measure(url: str, script: str, duration: int, env: dict | None = None) -> dict:
+    """Peak rate, then latency with each connection paced to about half of it."""
+    peak = wrk(url, script, duration, env)
+    delay = CONNECTIONS * 1000 / (peak["rps"] * 0.5)
+    paced = wrk(url, script, duration, env, delay_ms=max(delay - peak["mean_ms"], 0))
+    return {"peak": peak, "paced": paced}
+
+
+def pending_tokens(url: str, campaign_id: int, n: int, path: Path) -> None:
+    """``n`` pending signatures and their confirmation links, one per line."""
+    with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
+        with cur.copy("COPY signature (campaign_id, given_name, family_name, email, email_normalised, email_domain, "
+                      "country, email_opt_in, show_name, status, created_at, emails_sent) FROM STDIN") as copy:
+            for i in range(n):
+                email = f"pending{i}@example.net"
+                copy.write_row((campaign_id, "Pending", "Person", email, email, "example.net", "FR", False, False,
+                                "pending", "2026-01-01", 1))
+        conn.commit()
+        ids = [row[0] for row in cur.execute(
+            "SELECT id FROM signature WHERE campaign_id = %s AND status = 'pending' ORDER BY id", (campaign_id,))]
+        cur.execute("INSERT INTO signature_tally (campaign_id, status, email_opt_in, shard, signatures) "
+                    "VALUES (%s, 'pending', false, 99, %s) ON CONFLICT DO NOTHING", (campaign_id, n))
+        conn.commit()
+    serializer = URLSafeSerializer(SECRET, salt="confirm-signature")
+    path.write_text("".join(f"/confirm/{serializer.dumps(i)}\n" for i in ids))
+
+
+def setup_database(url: str) -> dict:
+    from flask_migrate import upgrade
+
+    from campaign import create_app
+    from campaign.extensions import db
+    from campaign.models import Campaign, CampaignStatus, Kind
+
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        ids = {}
+        for slug, kind in (("small", Kind.PLEDGE), ("large", Kind.PLEDGE)):
+            campaign = Campaign(slug=slug, kind=kind, status=CampaignStatus.LIVE, title=f"The {slug} campaign",
+                                summary="Load test", pledge_text="I pledge to log off.", goal=1000,
+                                story="## Why\n\nBecause **enough** is enough.", demands="One\nTwo\nThree")
+            db.session.add(campaign)
+            db.session.commit()
+            ids[slug] = campaign.id
+        db.engine.dispose()
+    return ids
+
+
+def recount(url: str, campaign_id: int) -> None:
+    from campaign import create_app, signing
+    from campaign.extensions import db
+    from campaign.models import Campaign
+
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        signing.recount(db.session.get(Campaign, campaign_id))
+        db.engine.dispose()
+
+
+def form_token(site: str, slug: str) -> str:
+    html = urllib.request.urlopen(f"{site}/c/{slug}").read().decode()
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--large", type=int, default=1_000_000, help="signatures in the large campaign")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+
+    url = fresh_database(args.database_url, "campaign_bench_load")
+    ids = setup_database(url)
+    copy_signatures(url, ids["small"], 1_000)
+    print(f"seeding {args.large:,} signatures...", flush=True)
+    copy_signatures(url, ids["large"], args.large, seed=2)
+    for campaign_id in ids.values():
+        recount(url, campaign_id)
+    tokens_file = ROOT / "bench" / "out" / "confirm-paths.txt"
+    tokens_file.parent.mkdir(exist_ok=True)
+    pending_tokens(url, ids["small"], 60_000, tokens_file)
+
+    hello = Server("bench.hello:create_app()", {})
+    site = Server("app:create_app()", {
+        "FLASK_SECRET_KEY": SECRET, "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_RATELIMIT_ENABLED": "false",
+        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1"})
+    results = {}
+    try:
+        token = form_token(site.url, "small")
+        post_env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
+        results["bare Flask hello (baseline)"] = measure(hello.url + "/", "get.lua", args.duration)
+        for size, slug in (("1k", "small"), ("1M", "large")):
+            results[f"campaign page GET [{size}]"] = measure(f"{site.url}/c/{slug}", "get.lua", args.duration)
+            results[f"sign POST [{size}]"] = measure(f"{site.url}/c/{slug}/sign", "sign.lua", args.duration,
+                                                     {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"})
+        results["count.json GET [1k]"] = measure(f"{site.url}/c/small/count.json", "get.lua", args.duration)
+        results["confirm POST [1k]"] = measure(site.url, "confirm.lua", args.duration,
+                                               {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)})
+        worker_mb = site.worker_peak_mb()
+    finally:
+        site.stop()
+        hello.stop()
+
+    base = results["bare Flask hello (baseline)"]["peak"]["rps"]
+    print(f"\nLoad benchmark: gunicorn ({THREADS} wrk threads, {CONNECTIONS} connections, {args.duration} s runs), "
+          f"PostgreSQL, rate limits off\n")
+    print(f"| {'scenario':30} | {'peak req/s':>10} | {'ratio to bare':>13} | {'p50 ms @50%':>11} | "
+          f"{'p99 ms @50%':>11} | {'errors':>6} | {'target':>22} |")
+    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 15}|{'-' * 13}|{'-' * 13}|{'-' * 8}|{'-' * 24}|")
+    for name, r in results.items():
+        peak, paced = r["peak"], r["paced"]
+        ratio, floor = TARGETS.get(name.split(" [")[0], (None, None))
+        target = " ".join(filter(None, [f">= {ratio}x" if ratio else "", f">= {floor}/s" if floor else "",
+                                        "p99 < 100 ms" if name.startswith("sign") else ""]))
+        errors = peak["socket_errors"] + peak["bad_status"] + paced["socket_errors"] + paced["bad_status"]
+        print(f"| {name:30} | {peak['rps']:10.0f} | {peak['rps'] / base:13.2f} | {paced['p50_ms']:11.1f} | "
+              f"{paced['p99_ms']:11.1f} | {errors:6d} | {target:>22} |")
+    for kind in ("campaign page GET", "sign POST"):
+        small, large = results[f"{kind} [1k]"]["peak"]["rps"], results[f"{kind} [1M]"]["peak"]["rps"]
+        print(f"{kind}: 1M signatures / 1k signatures = {large / small:.2f} (target >= 0.9)")
+    print(f"peak memory of one gunicorn worker: {worker_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+-- Shared by the load scripts: pacing (WRK_DELAY_MS) and a JSON summary.
+local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+if delay_ms > 0 then
+  function delay() return delay_ms end
+end
+
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do bad = bad + (thread:get("bad") or 0) end
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "socket_errors": %d, "non_2xx_3xx": %d, "bad_status": %d, ' ..
+    '"p50_ms": %.2f, "p99_ms": %.2f, "mean_ms": %.2f}\n',
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, bad,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.mean / 1000))
+end
+
+bad = 0
+expected = tonumber(os.getenv("WRK_EXPECT") or "200")
+function response(status, headers, body)
+  if status ~= expected then bad = bad + 1 end
+end
