@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test serve clean
+.PHONY: run test serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -38,3 +38,9 @@ serve: $(VENV)/.installed
 	$(BIN)/flask outbox work & worker=$$!; \
 	trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
+
+# The launch-day load benchmark (wrk from Debian; PostgreSQL from
+# BENCH_DATABASE_URL, default the local server). Results: docs/BENCHMARKS.md.
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.load
