@@ -9,12 +9,11 @@ import random
 from dataclasses import dataclass
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from . import outbox
+from . import outbox, tokens
 from .extensions import db
 from .links import absolute_url
 from .models import (
@@ -51,23 +50,13 @@ def hash_ip(address: str | None) -> str | None:
 
 # --- Tokens -----------------------------------------------------------------
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="confirm-signature")
-
-
 def confirmation_token(signature_id: int) -> str:
-    return _serializer().dumps(signature_id)
+    return tokens.token_for(tokens.CONFIRM, signature_id)
 
 
 def signature_for_token(token: str) -> Signature | None:
     """The signature a confirmation token names, or None if it is forged or gone."""
-    try:
-        signature_id = _serializer().loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(signature_id, int):
-        return None
-    return db.session.get(Signature, signature_id)
+    return tokens.signature_for(tokens.CONFIRM, token)
 
 
 # --- Signing ----------------------------------------------------------------

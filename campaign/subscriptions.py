@@ -2,22 +2,17 @@
 email of the site."""
 from __future__ import annotations
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import tokens
 from .extensions import db
 from .links import absolute_url
 from .models import Signature, Suppression, utcnow
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
-
-
 def unsubscribe_token(signature_id: int) -> str:
-    return _serializer().dumps(signature_id)
+    return tokens.token_for(tokens.UNSUBSCRIBE, signature_id)
 
 
 def unsubscribe_url(signature_id: int) -> str:
@@ -25,13 +20,7 @@ def unsubscribe_url(signature_id: int) -> str:
 
 
 def signature_for_unsubscribe(token: str) -> Signature | None:
-    try:
-        signature_id = _serializer().loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(signature_id, int):
-        return None
-    return db.session.get(Signature, signature_id)
+    return tokens.signature_for(tokens.UNSUBSCRIBE, token)
 
 
 def unsubscribe(signature: Signature) -> None:

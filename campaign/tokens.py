@@ -1,0 +1,31 @@
+"""Signed tokens that name a signature in emailed links (confirm,
+unsubscribe). Each purpose has its own salt, so one cannot stand in for the other."""
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .extensions import db
+from .models import Signature
+
+CONFIRM = "confirm-signature"
+UNSUBSCRIBE = "unsubscribe"
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def token_for(purpose: str, signature_id: int) -> str:
+    return _serializer(purpose).dumps(signature_id)
+
+
+def signature_for(purpose: str, token: str) -> Signature | None:
+    """The signature a token names, or None if it is forged or gone."""
+    try:
+        signature_id = _serializer(purpose).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(signature_id, int) or isinstance(signature_id, bool):
+        return None
+    return db.session.get(Signature, signature_id)
