@@ -91,11 +91,18 @@ class _TimeoutConnection(Connection):
         return host
 
     def __exit__(self, exc_type, exc_value, tb):
+        self._close()
+
+    def _close(self) -> None:
         if self.host is not None:
             try:
                 self.host.quit()
             except (smtplib.SMTPException, OSError):
                 self.host.close()
+
+    def reopen(self) -> None:
+        self._close()
+        self.host = self.configure_host()
 
 
 class _Temporary(Exception):
@@ -291,6 +298,7 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
     pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
     pending = list(rows)
     in_flight = None
+    reconnect = True
     try:
         with _TimeoutConnection(current_app.extensions["mail"]) as connection:
             while pending:
@@ -307,7 +315,14 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
                 try:
                     row.message_id = _send_one(connection, deliveries, row)
                 except _ConnectionLost:
-                    raise
+                    if not reconnect:
+                        raise
+                    # The server dropped an idle or busy connection: open a
+                    # new one (once per batch) and try this message again.
+                    reconnect = False
+                    row.attempts -= 1
+                    connection.reopen()
+                    continue
                 except _Temporary as exc:
                     if _retry_later(row, str(exc), utcnow()):
                         result.retried += 1

@@ -48,6 +48,9 @@ class _Handler:
     # recipient -> SMTP reply for RCPT TO, e.g. "451 4.3.0 try later"
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Close the connection instead of accepting the message with this number.
+    drop_at: int | None = None
+    seen: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.rcpt_replies.get(address.lower())
@@ -57,6 +60,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.seen += 1
+        if self.seen == self.drop_at:
+            server.transport.close()
+            return "421 4.4.2 Closing connection"
         with self.lock:
             self.received.append(Received(list(envelope.rcpt_tos), envelope.original_content or envelope.content))
         return "250 Message accepted"
@@ -95,3 +102,5 @@ class MailServer:
     def reset(self) -> None:
         self.handler.received.clear()
         self.handler.rcpt_replies.clear()
+        self.handler.drop_at = None
+        self.handler.seen = 0

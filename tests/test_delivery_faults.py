@@ -88,6 +88,15 @@ def test_greylisted_recipients_arrive_later_and_a_rejected_one_is_recorded(app, 
         assert failed.attempts == 1
 
 
+def test_a_connection_dropped_mid_batch_is_reopened_and_the_batch_goes_on(app, smtp, deliver):
+    broadcast(app, 30)
+    smtp.handler.drop_at = 10
+    result = deliver()
+    counts = collections.Counter(m.to for m in smtp.received)
+    assert len(counts) == 30 and set(counts.values()) == {1}, "everyone, once, without waiting for a retry"
+    assert result.retried == 0 and statuses(app) == {OutboxStatus.SENT: 30}
+
+
 def worker_process(database_url, smtp, *args, **config):
     """`flask outbox work` in its own process, configured like production."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
