@@ -67,14 +67,20 @@ def image_folder() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
 
-def store_image(campaign: Campaign, data: bytes) -> str:
-    """Keep an uploaded image under a generated name; raises BadImage."""
+def image_extension(data: bytes) -> str:
+    """The file extension for an acceptable image; raises BadImage."""
     if len(data) > current_app.config["IMAGE_MAX_BYTES"]:
         raise BadImage("too large")
     head = data[:16]
     extension = next((ext for ext, test in _IMAGE_SIGNATURES.items() if test(head)), None)
     if extension is None:
         raise BadImage("not an image")
+    return extension
+
+
+def store_image(campaign: Campaign, data: bytes) -> str:
+    """Keep a checked image under a generated name; raises BadImage."""
+    extension = image_extension(data)
     folder = image_folder()
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{extension}"

@@ -130,7 +130,9 @@ def _copy_signers(campaign_id: int, chunk_bytes: int = 256 * 1024) -> Iterator[b
 def _signers_in_batches(campaign_id: int, batch: int) -> Iterator[str]:
     """Portable path: rows in batches from a cursor, formatted here."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF, as RFC 4180 says: the writer then also quotes a lone CR in a cell,
+    # so a name cannot start a new row with an unguarded formula.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(SIGNER_COLUMNS)
     query = (
         select(

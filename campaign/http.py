@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger("campaign.request")
@@ -29,6 +29,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Path segments that are secrets (confirmation and unsubscribe tokens) are
 # logged as their route, never as themselves.
 _SECRET_ARGS = {"token"}
+# Forms that may carry an image: a larger body is allowed there only.
+UPLOAD_ENDPOINTS = {"organiser.new_campaign", "organiser.edit_campaign"}
 
 
 def init_app(app: Flask) -> None:
@@ -41,6 +43,10 @@ def init_app(app: Flask) -> None:
 
 
 def _start() -> None:
+    # Registered before the extensions, so this runs before the CSRF check
+    # reads the body.
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
     g.request_started = time.perf_counter()
     offered = request.headers.get("X-Request-ID", "")
     g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex

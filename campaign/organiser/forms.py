@@ -46,7 +46,8 @@ class NoControlCharacters:
 
 class LoginForm(FlaskForm):
     email = StringField(_l("Email"), filters=[strip],
-                        validators=[DataRequired(_l("Enter your email address")), Length(max=320)],
+                        validators=[DataRequired(_l("Enter your email address")), Length(max=320),
+                                    NoControlCharacters()],
                         render_kw={"autocomplete": "username", "type": "email"})
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password")), Length(max=1000)],
                              render_kw={"autocomplete": "current-password"})
@@ -104,14 +105,32 @@ class CampaignForm(FlaskForm):
         if field.data not in _zones():
             raise ValidationError(_l("Choose a time zone from the list"))
 
-    def validate_window_end(self, field):
-        start, end = self.window_start.data, field.data
+    def validate(self, extra_validators=None) -> bool:
+        # The window rules look at both ends together, so they run after the
+        # fields' own checks (an empty end would stop a field validator).
+        valid = super().validate(extra_validators)
+        if self.window_start.errors or self.window_end.errors:
+            return False
+        problem = self._window_problem()
+        if problem:
+            self.window_end.errors = [*self.window_end.errors, problem]
+            return False
+        return valid
+
+    def _window_problem(self):
+        start, end = self.window_start.data, self.window_end.data
         if (start is None) != (end is None):
-            raise ValidationError(_l("Give both the start and the end of the window, or neither"))
+            return _l("Give both the start and the end of the window, or neither")
         if start and end and end <= start:
-            raise ValidationError(_l("The window must end after it starts"))
-        if self.kind.data == Kind.FREEZE and start is None and not self.window_start.errors:
-            raise ValidationError(_l("A freeze needs a start and an end"))
+            return _l("The window must end after it starts")
+        if self.kind.data == Kind.FREEZE and start is None:
+            return _l("A freeze needs a start and an end")
+        if start and self.time_zone.data in _zones():
+            try:
+                self.window_in_utc()
+            except (OverflowError, ValueError):
+                return _l("Choose a window between the years 1 and 9999")
+        return None
 
     def window_in_utc(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The window's local wall times converted to naive UTC."""
@@ -138,7 +157,8 @@ class ActionForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     email = StringField(_l("Organiser's email"), filters=[strip],
-                        validators=[DataRequired(_l("Enter the organiser's email address")), Length(max=320)])
+                        validators=[DataRequired(_l("Enter the organiser's email address")), Length(max=320),
+                                    NoControlCharacters()])
 
 
 class OrganiserForm(FlaskForm):
@@ -158,12 +178,13 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    email_domain = StringField(_l("Email domain"), filters=[strip], validators=[Optional(), Length(max=255)])
-    name = StringField(_l("Name contains"), filters=[strip], validators=[Optional(), Length(max=100)])
+    email_domain = StringField(_l("Email domain"), filters=[strip],
+                               validators=[Optional(), Length(max=255), NoControlCharacters()])
+    name = StringField(_l("Name contains"), filters=[strip], validators=[Optional(), Length(max=100), NoControlCharacters()])
     since = DateTimeLocalField(_l("Signed from (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     until = DateTimeLocalField(_l("Signed before (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    ip = StringField(_l("IP address"), filters=[strip], validators=[Optional(), Length(max=64)])
-    ip_hash = StringField(_l("IP group"), filters=[strip], validators=[Optional(), Length(max=64)])
+    ip = StringField(_l("IP address"), filters=[strip], validators=[Optional(), Length(max=64), NoControlCharacters()])
+    ip_hash = StringField(_l("IP group"), filters=[strip], validators=[Optional(), Length(max=64), NoControlCharacters()])
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data <= self.since.data:
@@ -176,7 +197,7 @@ class InvalidateForm(SearchForm):
     class Meta:
         csrf = True
 
-    reason = StringField(_l("Reason"), filters=[strip], validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason"), filters=[strip], validators=[Optional(), Length(max=500), NoControlCharacters()])
     confirm = HiddenField()
 
 
@@ -194,4 +215,7 @@ class UpdateForm(FlaskForm):
     def send_at_utc(self, zone) -> dt.datetime | None:
         if self.send_at.data is None:
             return None
-        return self.send_at.data.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            return self.send_at.data.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
+        except (OverflowError, ValueError):  # year 1 or 9999 at the edge of UTC: long past or far off
+            return dt.datetime.min if self.send_at.data.year < 5000 else dt.datetime.max

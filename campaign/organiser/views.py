@@ -79,6 +79,8 @@ def member_campaign(view):
     @wraps(view)
     @login_required
     def wrapper(slug, **kwargs):
+        if "\x00" in slug:
+            abort(404)
         campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
         if campaign is None or not organisers.can_manage(current_user, campaign):
             abort(404)
@@ -164,28 +166,34 @@ def _campaign_fields(form: CampaignForm) -> dict:
     }
 
 
-def _save_image(form: CampaignForm, campaign: Campaign) -> bool:
+def _uploaded_image(form: CampaignForm) -> bytes | None:
+    """The uploaded image's bytes, checked; None if there is none or it is refused
+    (then the field carries the message)."""
     upload = form.image.data
     if not upload or not getattr(upload, "filename", ""):
-        return True
+        return None
+    data = upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1)
     try:
-        campaigns.store_image(campaign, upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1))
+        campaigns.image_extension(data)
     except campaigns.BadImage as exc:
         message = (_("The image must be at most 2 MB") if str(exc) == "too large"
                    else _("The image must be a PNG, JPEG or WebP file"))
         form.image.errors = [message]
-        return False
-    return True
+        return None
+    return data
 
 
 def _editing(form: CampaignForm, campaign: Campaign | None):
-    """Shared by create and edit: preview, validate, save."""
+    """Shared by create and edit: preview, validate, save. Nothing is saved
+    unless every field, the image included, is acceptable."""
     preview = None
     if request.method == "POST" and "preview" in request.form:
         form.validate()
         preview = form.story.data or ""
         return None, preview
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    image = _uploaded_image(form) if request.method == "POST" else None
+    if not valid or form.image.errors:
         return None, preview
     try:
         if campaign is None:
@@ -195,8 +203,8 @@ def _editing(form: CampaignForm, campaign: Campaign | None):
     except campaigns.SlugTaken:
         form.slug.errors = [_("That web address is already taken")]
         return None, preview
-    if not _save_image(form, campaign):
-        return None, preview
+    if image is not None:
+        campaigns.store_image(campaign, image)
     return campaign, preview
 
 
@@ -204,7 +212,6 @@ def _editing(form: CampaignForm, campaign: Campaign | None):
 @login_required
 def new_campaign():
     """A new campaign starts as a draft, visible only to its members."""
-    request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
     form = CampaignForm()
     campaign, preview = _editing(form, None)
     if campaign is not None:
@@ -217,7 +224,6 @@ def new_campaign():
 @bp.route("/c/<slug>/edit", methods=["GET", "POST"])
 @member_campaign
 def edit_campaign(campaign: Campaign):
-    request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
     form = CampaignForm(obj=campaign)
     if request.method == "GET":
         form.fill_window_from(campaign)
