@@ -7,7 +7,6 @@ import zoneinfo
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..form_base import Form
 from ..models import Kind
 from ..organisers import MIN_PASSWORD_LENGTH
 from ..validation import EmailAddress, has_control_characters, strip
@@ -44,7 +44,7 @@ class NoControlCharacters:
             raise ValidationError(_l("%(label)s contains characters we cannot accept", label=field.label.text))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = StringField(_l("Email"), filters=[strip],
                         validators=[DataRequired(_l("Enter your email address")), Length(max=320),
                                     NoControlCharacters()],
@@ -53,7 +53,7 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     kind = SelectField(_l("Kind"), choices=[
         SelectChoice(Kind.BOYCOTT.value, _l("Boycott (businesses pause their ads; people sign)")),
         SelectChoice(Kind.PLEDGE.value, _l("Pledge (people pledge to log off or walk away)")),
@@ -150,18 +150,18 @@ class CampaignForm(FlaskForm):
                 field.data = value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token and the action."""
     action = HiddenField()
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     email = StringField(_l("Organiser's email"), filters=[strip],
                         validators=[DataRequired(_l("Enter the organiser's email address")), Length(max=320),
                                     NoControlCharacters()])
 
 
-class OrganiserForm(FlaskForm):
+class OrganiserForm(Form):
     email = StringField(_l("Email"), filters=[strip],
                         validators=[DataRequired(_l("Enter an email address")), EmailAddress()])
     password = PasswordField(_l("Password"), validators=[
@@ -172,7 +172,7 @@ class OrganiserForm(FlaskForm):
     is_admin = BooleanField(_l("Administrator (sees every campaign, manages organisers)"))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """Searching changes nothing, so it is a GET without a CSRF token."""
 
     class Meta:
@@ -201,7 +201,7 @@ class InvalidateForm(SearchForm):
     confirm = HiddenField()
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(Form):
     subject = StringField(_l("Subject"), filters=[strip], validators=[
         DataRequired(_l("Enter a subject")), Length(max=200, message=_l("The subject must be 200 characters or fewer")),
         NoControlCharacters()])

@@ -2,12 +2,12 @@
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .. import countries
+from ..form_base import Form
 from ..models import CompanySize
 from .shared_pages import PageCSRF
 from ..validation import EmailAddress, PlainName, has_control_characters, strip
@@ -25,7 +25,7 @@ class CountryCode:
             raise ValidationError(_l("Choose your country from the list"))
 
 
-class PublicForm(FlaskForm):
+class PublicForm(Form):
     """A form on a page that shared caches may keep: see shared_pages."""
 
     class Meta:

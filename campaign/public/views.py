@@ -31,6 +31,8 @@ bp = Blueprint("public", __name__)
 
 def _public_campaign(slug: str) -> Campaign:
     """A live or closed campaign; drafts are not public."""
+    if "\x00" in slug:  # PostgreSQL text cannot hold it: no such campaign
+        abort(404)
     campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         abort(404)

@@ -1,0 +1,338 @@
+"""Forgery and redirects.
+
+Every route that accepts a POST, taken from the URL map rather than a hand
+list, refuses a POST without a valid CSRF token (400) and changes nothing,
+even for a logged-in administrator; the one exception is RFC 8058 one-click
+unsubscribe, which mail clients POST without cookies or a token. The same
+submissions with the right token are accepted, so the refusals are the
+token's doing.
+
+No response sends the browser to another site: not the login's ?next=,
+whatever it holds, and no other route with a ?next= or a Referer."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from urllib.parse import quote, urljoin, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from campaign import broadcasts, businesses, create_app, moderation, signing, subscriptions
+from campaign.extensions import db
+from campaign.models import Business, Kind, Signature, Suppression
+from campaign.public import shared_pages
+
+from .builders import (
+    PASSWORD,
+    confirmed_signatures,
+    csrf_token,
+    log_in,
+    make_campaign,
+    make_organiser,
+    valid_pledge,
+)
+
+ONE_CLICK_UNSUBSCRIBE = "public.unsubscribe_now"
+SLUG = "ad-pause"
+EVIL = "https://evil.example"
+
+
+def _post_endpoints() -> list[str]:
+    """Every endpoint that accepts a POST, from an app built like the tests' own."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods})
+
+
+POST_ENDPOINTS = _post_endpoints()
+
+# What a person would genuinely submit to each route, so that the token is
+# the only thing missing. A route not listed here gets an empty body.
+GENUINE = {
+    "public.sign": valid_pledge(email="new-signer@example.com"),
+    "public.join_as_business": {
+        "business-organisation": "Globex", "business-website": "globex.example",
+        "business-contact_email": "ads@example.org", "business-company_size": "50-249"},
+    "public.confirm": {},
+    "public.unsubscribe_now": {"scope": "all"},
+    "organiser.login": {"email": "admin@example.com", "password": PASSWORD},
+    "organiser.logout": {},
+    "organiser.manage_organisers": {"email": "new-organiser@example.com", "password": "a long enough password"},
+    "organiser.new_campaign": {
+        "kind": "pledge", "slug": "brand-new", "title": "Brand new", "summary": "One sentence.",
+        "pledge_text": "I pledge.", "goal": "100", "time_zone": "UTC"},
+    "organiser.edit_campaign": {
+        "kind": "boycott", "slug": SLUG, "title": "Renamed", "summary": "One sentence.",
+        "pledge_text": "I pledge.", "goal": "100", "time_zone": "UTC"},
+    "organiser.change_status": {"action": "closed"},
+    "organiser.decide_business": {"action": "approved"},
+    "organiser.invalidate": {"email_domain": "example.com", "reason": "a test", "confirm": "yes"},
+    "organiser.undo_invalidation": {},
+    "organiser.members": {"email": "outsider@example.com"},
+    "organiser.remove_member": {},
+    "organiser.milestones": {"action": "on"},
+    "organiser.new_update": {"subject": "News", "body": "We did it.", "action": "send"},
+    "organiser.confirm_update": {},
+    "organiser.cancel_update": {},
+}
+
+
+# --- Helpers -----------------------------------------------------------------
+
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table."""
+    with app.app_context():
+        return {t.name: sorted(map(tuple, db.session.execute(select(t)).all()), key=repr)
+                for t in db.metadata.sorted_tables}
+
+
+def changed_tables(before, after) -> list[str]:
+    return [t for t in after if after[t] != before[t]]
+
+
+def is_logged_in(client) -> bool:
+    return client.get("/organiser/").status_code == 200
+
+
+def lands_on(location: str):
+    """Where a browser goes for this Location: URL parsers drop control
+    characters and spaces at the ends and tabs and newlines anywhere, and
+    read a backslash as a slash."""
+    cleaned = location.strip("".join(map(chr, range(0x21))))
+    for dropped in "\t\r\n":
+        cleaned = cleaned.replace(dropped, "")
+    return urlsplit(urljoin("http://localhost/organiser/login", cleaned.replace("\\", "/")))
+
+
+def assert_stays_on_site(location: str) -> None:
+    """A path on this site (not //, no backslash), or an absolute URL on this host; and a browser agrees."""
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in location), f"control characters in Location {location!r}"
+    parts = urlsplit(location)
+    local_path = location.startswith("/") and not location.startswith("//") and "\\" not in location
+    same_host = parts.scheme in ("http", "https") and parts.netloc == "localhost"
+    assert local_path or same_host, f"Location {location[:200]!r} leaves the site"
+    target = lands_on(location)
+    assert target.scheme in ("http", "https") and target.netloc == "localhost", \
+        f"a browser would follow {location[:200]!r} to {target.scheme}://{target.netloc}"
+
+
+def url_of(app, endpoint: str, world, method: str) -> str:
+    """The endpoint's URL with every argument filled with a real value."""
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = {name: world.tokens[endpoint] if name == "token" else world.args[name] for name in rule.arguments}
+    return app.url_map.bind("localhost").build(endpoint, args, method=method)
+
+
+def uses_page_token(endpoint: str) -> bool:
+    """Public forms carry the shared page token; the back office, the session's."""
+    return endpoint.split(".")[0] == "public"
+
+
+def with_token(body: dict, token: str | None) -> dict:
+    if token is None:
+        return dict(body)
+    return {**body, "csrf_token": token, "business-csrf_token": token}
+
+
+# --- The world ---------------------------------------------------------------
+
+@pytest.fixture
+def world(app, client):
+    """A live boycott with a pending and a confirmed signer, an invalidated
+    batch, a pending business, a draft update and a member; an administrator
+    logged in; and every kind of token a forger might try."""
+    with app.app_context():
+        campaign = make_campaign(slug=SLUG, kind=Kind.BOYCOTT)
+        admin = make_organiser("admin@example.com", is_admin=True)
+        member = make_organiser("member@example.com", campaigns=[campaign])
+        make_organiser("outsider@example.com")
+        signing.sign(campaign, signing.Pledge("Pat", "Pending", "pending@example.com", "GB", None, False, False))
+        pending = db.session.execute(select(Signature).where(Signature.email == "pending@example.com")).scalar_one()
+        [fan] = confirmed_signatures(campaign, [("fan@example.com", "GB", True)])
+        confirmed_signatures(campaign, [("bot@spam.example", "GB")])
+        batch = moderation.invalidate(campaign, moderation.Criteria(email_domain="spam.example"), admin, "spam")
+        businesses.join_as_business(campaign, businesses.BusinessPledge(
+            "Acme Ltd", "https://acme.example", "ads@example.org", "10-49"))
+        business_id = db.session.execute(select(Business.id)).scalar_one()
+        update = broadcasts.create_update(campaign, admin, "News", "We did it.")
+        args = {"slug": SLUG, "business_id": business_id, "invalidation_id": batch.id,
+                "organiser_id": member.id, "update_id": update.id,
+                "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
+        tokens = {"public.confirm": signing.confirmation_token(pending.id),
+                  "public.unsubscribe": subscriptions.unsubscribe_token(fan.id),
+                  "public.unsubscribe_now": subscriptions.unsubscribe_token(fan.id)}
+        expired_page_token = shared_pages._serializer().dumps(shared_pages._hour() - shared_pages.TOKEN_HOURS - 1)
+        fan_id = fan.id
+    assert log_in(client, "admin@example.com").status_code == 303
+    stranger = app.test_client()
+    return SimpleNamespace(
+        args=args, tokens=tokens, fan_id=fan_id,
+        page_token=csrf_token(client.get(f"/c/{SLUG}").get_data(as_text=True)),
+        session_token=csrf_token(client.get("/organiser/login").get_data(as_text=True)),
+        strangers_token=csrf_token(stranger.get("/organiser/login").get_data(as_text=True)),
+        expired_page_token=expired_page_token,
+    )
+
+
+def forgeries(endpoint: str, world) -> list[tuple[str, str | None, dict]]:
+    """(what, token, headers): every way of posting without a valid token."""
+    right = world.page_token if uses_page_token(endpoint) else world.session_token
+    tried = [
+        ("no token", None, {}),
+        ("an empty token", "", {}),
+        ("a tampered token", right.rsplit(".", 1)[0] + "." + "A" * 27, {}),
+        ("another visitor's session token", world.strangers_token, {}),
+    ]
+    if uses_page_token(endpoint):
+        tried += [
+            ("an expired page token", world.expired_page_token, {}),
+            ("the page token, posted from another site (Origin)", right, {"Origin": EVIL}),
+            ("the page token, posted from another site (Sec-Fetch-Site)", right, {"Sec-Fetch-Site": "cross-site"}),
+        ]
+    else:
+        tried += [("the public page token instead of the session's", world.page_token, {})]
+    return tried
+
+
+# --- CSRF --------------------------------------------------------------------
+
+def test_every_post_route_but_one_click_unsubscribe_refuses_a_post_without_a_valid_token(app, client, world):
+    """Each POST rule in the URL map, with no token or an empty, tampered, foreign, expired or cross-site one: 400."""
+    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert sorted({r.endpoint for r in rules}) == POST_ENDPOINTS
+
+    mail_client = app.test_client(use_cookies=False)
+    accepted, problems = set(), []
+    for rule in rules:
+        url = url_of(app, rule.endpoint, world, "POST")
+        one_click = rule.endpoint == ONE_CLICK_UNSUBSCRIBE
+        for what, token, headers in forgeries(rule.endpoint, world):
+            before = snapshot(app)
+            response = (mail_client if one_click else client).post(
+                f"{url}?next={quote(EVIL)}", data=with_token(GENUINE.get(rule.endpoint, {}), token), headers=headers)
+            changed = changed_tables(before, snapshot(app))
+            still_in = is_logged_in(client)
+            if response.status_code != 400 or changed or not still_in:
+                accepted.add(rule.endpoint)
+                if not one_click:
+                    problems.append(f"{rule.endpoint} ({rule.rule}) with {what}: {response.status_code}, "
+                                    f"changed {changed or 'nothing'}{'' if still_in else ', logged out'}")
+            if not still_in:
+                log_in(client, "admin@example.com")
+            if one_click:
+                assert response.status_code == 200, f"one-click unsubscribe with {what}: {response.status_code}"
+                assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+
+    assert not problems, "accepted without a valid CSRF token:\n" + "\n".join(problems)
+    assert accepted == {ONE_CLICK_UNSUBSCRIBE}
+
+
+def test_one_click_unsubscribe_works_without_a_token_or_cookies(app, world):
+    """RFC 8058: a mail client's POST, with no cookie and no token, unsubscribes: 200, no redirect, no cookie set."""
+    mail_client = app.test_client(use_cookies=False)
+    url = url_of(app, ONE_CLICK_UNSUBSCRIBE, world, "POST")
+
+    response = mail_client.post(url, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+    with app.app_context():
+        assert db.session.get(Signature, world.fan_id).unsubscribed_at is not None
+
+    again = mail_client.post(url, data={"scope": "all"})
+    assert again.status_code == 200
+    assert "Location" not in again.headers and "Set-Cookie" not in again.headers
+    with app.app_context():
+        assert db.session.get(Suppression, "fan@example.com") is not None
+
+
+@pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
+def test_with_the_right_token_each_post_route_does_its_job(app, client, world, endpoint):
+    """The control: the same genuine submission with the right token is accepted, and any redirect stays on the site."""
+    right = world.page_token if uses_page_token(endpoint) else world.session_token
+    url = url_of(app, endpoint, world, "POST")
+    before = snapshot(app)
+    response = client.post(f"{url}?next={quote(EVIL)}", data=with_token(GENUINE.get(endpoint, {}), right))
+    changed = changed_tables(before, snapshot(app))
+    assert response.status_code in (200, 303), response.get_data(as_text=True)[:500]
+    if "Location" in response.headers:
+        assert_stays_on_site(response.headers["Location"])
+    assert changed or not is_logged_in(client), f"{endpoint} did nothing: add a genuine submission to GENUINE"
+
+
+# --- Redirects ---------------------------------------------------------------
+
+HOSTILE_NEXT = [
+    "https://evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "http:evil.example",
+    "/%2F%2Fevil.example",
+    " //evil.example",
+    "javascript:alert(1)",
+    "/organiser/%0d%0aSet-Cookie:x=1",
+    "/" + "a" * 5000,
+    # What browsers also read as another host.
+    "///evil.example",
+    "/\t/evil.example",
+    "/%09/evil.example",
+    "/%5Cevil.example",
+    "https:/evil.example",
+    "https:evil.example",
+    "http://localhost@evil.example",
+    "HTTPS://EVIL.EXAMPLE",
+    "\x00//evil.example",
+    "%2F%2Fevil.example",
+    "data:text/html,<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("sent_as", ["decoded value", "raw query text"])
+@pytest.mark.parametrize("target", HOSTILE_NEXT, ids=lambda v: repr(v[:40]))
+def test_login_never_redirects_off_the_site(app, client, target, sent_as):
+    """/organiser/login?next=<hostile>: after a successful login the Location is on this site; nothing is injected."""
+    with app.app_context():
+        make_organiser()
+    query = {"next": target} if sent_as == "decoded value" else "next=" + target.replace("#", "%23").replace("&", "%26")
+    page = client.get("/organiser/login", query_string=query)
+    response = client.post("/organiser/login", query_string=query, data={
+        "email": "org@example.com", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 303
+    assert_stays_on_site(response.headers["Location"])
+    assert not any(c.startswith("x=") for c in response.headers.getlist("Set-Cookie"))
+    assert is_logged_in(client)
+
+
+@pytest.mark.parametrize("target", ["/organiser/", f"/organiser/c/{SLUG}/?tab=exports"])
+def test_login_honours_a_local_next(app, client, target):
+    """A path on this site is where the organiser was going: the login sends them there."""
+    with app.app_context():
+        make_organiser()
+    page = client.get("/organiser/login", query_string={"next": target})
+    response = client.post("/organiser/login", query_string={"next": target}, data={
+        "email": "org@example.com", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 303
+    assert response.headers["Location"] == target
+
+
+REDIRECT_PARAMETERS = ["next", "return_to", "returnTo", "redirect", "redirect_to", "redirect_uri", "url",
+                       "continue", "goto", "r", "dest", "destination"]
+
+
+@pytest.mark.parametrize("target", [EVIL, "//evil.example", "/\\evil.example"])
+def test_no_get_route_redirects_to_a_url_from_the_request(app, client, world, target):
+    """Every GET rule, anonymous and logged in, with ?next= (and cousins) and a foreign Referer: no Location leaves."""
+    anonymous = app.test_client()
+    query = {name: target for name in REDIRECT_PARAMETERS}
+    followed = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        url = url_of(app, rule.endpoint, world, "GET")
+        for visitor in (anonymous, client):
+            with visitor.get(url, query_string=query, headers={"Referer": target + "/page"}) as response:
+                response.get_data()  # a streamed export runs to its end, as a server would make it
+            assert response.status_code < 500, f"GET {url}: {response.status_code}"
+            if "Location" in response.headers:
+                followed.append(rule.endpoint)
+                assert_stays_on_site(response.headers["Location"])
+    assert followed, "the crawl saw no redirect at all: the login_required ones at least should be there"
