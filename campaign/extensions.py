@@ -31,3 +31,11 @@ mail = Mail()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def dialect_insert(model):
+    """INSERT with ON CONFLICT support for whichever database is in use."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

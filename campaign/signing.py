@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from . import outbox, tokens
-from .extensions import db
+from .extensions import db, dialect_insert
 from .links import absolute_url
 from .models import (
     Campaign,
@@ -200,9 +199,7 @@ def confirm_signature(signature: Signature) -> bool:
 
 def _upsert_add(model, key: dict, delta: int) -> None:
     """INSERT the row or add ``delta`` to it, in one statement."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**key, signatures=delta)
+    stmt = dialect_insert(model).values(**key, signatures=delta)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(key),
         set_={"signatures": model.signatures + stmt.excluded.signatures},

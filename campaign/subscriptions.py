@@ -3,10 +3,9 @@ email of the site."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import tokens
-from .extensions import db
+from .extensions import db, dialect_insert
 from .links import absolute_url
 from .models import Signature, Suppression, utcnow
 
@@ -35,8 +34,7 @@ def unsubscribe(signature: Signature) -> None:
 def stop_all_email(signature: Signature) -> None:
     """No more email of any kind to this address, from any campaign."""
     address = signature.email_normalised
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(Suppression).values(email_normalised=address, created_at=utcnow())
+    db.session.execute(dialect_insert(Suppression).values(email_normalised=address, created_at=utcnow())
                        .on_conflict_do_nothing(index_elements=["email_normalised"]))
     db.session.execute(
         update(Signature).where(Signature.email_normalised == address, Signature.unsubscribed_at.is_(None))
