@@ -16,9 +16,12 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
 
+from . import tokens
 from .extensions import db
+from .links import absolute_url
 from .models import (
     CampaignUpdate,
     OutboxMessage,
@@ -35,6 +38,15 @@ from .update_mail import UpdateMailMerge
 log = logging.getLogger(__name__)
 
 
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of ``email/<template>.*``. The subject is
+    one line: a newline from user data must never reach a header."""
+    subject = render_template(f"email/{template}.subject.txt", **context)
+    return (" ".join(subject.split()),
+            render_template(f"email/{template}.txt", **context),
+            render_template(f"email/{template}.html", **context))
+
+
 def enqueue(
     *,
     kind: str,
@@ -46,15 +58,9 @@ def enqueue(
 ) -> OutboxMessage:
     """Render ``email/<template>.{txt,html}`` and add it to the outbox in the
     current transaction; the caller commits."""
-    return enqueue_rendered(
-        kind=kind,
-        recipient=recipient,
-        subject=render_template(f"email/{template}.subject.txt", **context),
-        text=render_template(f"email/{template}.txt", **context),
-        html=render_template(f"email/{template}.html", **context),
-        signature_id=signature_id,
-        headers=headers,
-    )
+    subject, text, html = render_email(template, context)
+    return enqueue_rendered(kind=kind, recipient=recipient, subject=subject, text=text, html=html,
+                            signature_id=signature_id, headers=headers)
 
 
 def enqueue_rendered(*, kind: str, recipient: str, subject: str, text: str, html: str | None,
@@ -63,7 +69,6 @@ def enqueue_rendered(*, kind: str, recipient: str, subject: str, text: str, html
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
-        # Never let a newline from user data reach a header.
         subject=" ".join(subject.split()),
         body_text=text,
         body_html=html,
@@ -72,6 +77,33 @@ def enqueue_rendered(*, kind: str, recipient: str, subject: str, text: str, html
     )
     db.session.add(message)
     return message
+
+
+CONFIRMATION = "confirmation"
+_insert_message = insert(OutboxMessage.__table__)
+
+
+def enqueue_confirmation(signature_id: int, recipient: str) -> None:
+    """Queue a signature's confirmation email in the current transaction.
+    It is rendered when it is sent, from the signature it names: signing
+    writes one small row and renders nothing, and the email is not sent
+    at all if the signature was confirmed or removed meanwhile."""
+    db.session.execute(_insert_message, {"kind": CONFIRMATION, "recipient": recipient,
+                                         "signature_id": signature_id})
+
+
+def _confirmation(signature: Signature) -> tuple[str, str, str]:
+    campaign = signature.campaign
+    return render_email("confirm_signature", {
+        "signature": signature,
+        "campaign": campaign,
+        "confirm_url": absolute_url("public.confirm", token=tokens.token_for(tokens.CONFIRM, signature.id)),
+        "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
+    })
+
+
+def _rendered_when_sent(row: OutboxMessage) -> bool:
+    return row.kind == CONFIRMATION and not row.body_text and row.update_id is None
 
 
 # --- Worker -----------------------------------------------------------------
@@ -168,17 +200,20 @@ def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
     )
 
 
-class _UpdateDeliveries:
-    """What a batch needs to render its update deliveries, loaded once:
-    the updates, the signatures, and who has left since fan-out."""
+class _Deliveries:
+    """What a batch needs to render the messages rendered when sent, loaded
+    once: updates and their signatures (and who has left since fan-out),
+    and the signatures whose confirmation emails are due."""
 
     def __init__(self, rows: list[OutboxMessage]):
         update_ids = {r.update_id for r in rows if r.update_id}
-        signature_ids = {r.signature_id for r in rows if r.update_id and r.signature_id}
+        signature_ids = {r.signature_id for r in rows
+                         if r.signature_id and (r.update_id or _rendered_when_sent(r))}
         self.updates = {u.id: u for u in db.session.execute(
             select(CampaignUpdate).where(CampaignUpdate.id.in_(update_ids))).scalars()} if update_ids else {}
         self.signatures = {s.id: s for s in db.session.execute(
-            select(Signature).where(Signature.id.in_(signature_ids))).scalars()} if signature_ids else {}
+            select(Signature).where(Signature.id.in_(signature_ids)).options(selectinload(Signature.campaign))
+        ).scalars()} if signature_ids else {}
         addresses = {s.email_normalised for s in self.signatures.values()}
         self.suppressed = set(db.session.execute(
             select(Suppression.email_normalised).where(Suppression.email_normalised.in_(addresses))
@@ -186,6 +221,13 @@ class _UpdateDeliveries:
         self._merges: dict[int, UpdateMailMerge] = {}
 
     def skip_reason(self, row: OutboxMessage) -> str | None:
+        if _rendered_when_sent(row):
+            signature = self.signatures.get(row.signature_id)
+            if signature is None:
+                return "signature removed"
+            if signature.status != SignatureStatus.PENDING:
+                return f"signature {signature.status}"
+            return None
         if not row.update_id:
             return None
         update_row = self.updates.get(row.update_id)
@@ -202,6 +244,11 @@ class _UpdateDeliveries:
 
     def send(self, connection: _TimeoutConnection, row: OutboxMessage) -> str:
         """Send the row's email; returns its Message-ID."""
+        if _rendered_when_sent(row):
+            subject, text, html = _confirmation(self.signatures[row.signature_id])
+            message = _mail_message(row.recipient, subject, text, html, row.headers)
+            connection.send(message)
+            return message.msgId
         if not row.update_id:
             message = _mail_message(row.recipient, row.subject, row.body_text, row.body_html, row.headers)
             connection.send(message)
@@ -244,7 +291,7 @@ def _mail_message(recipient: str, subject: str, text: str, html: str | None, hea
     )
 
 
-def _send_one(connection: _TimeoutConnection, deliveries: _UpdateDeliveries, row: OutboxMessage) -> str:
+def _send_one(connection: _TimeoutConnection, deliveries: _Deliveries, row: OutboxMessage) -> str:
     """Send one message; returns its Message-ID or raises _Temporary/_Permanent."""
     try:
         return deliveries.send(connection, row)
@@ -294,7 +341,7 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
     result = BatchResult()
     if not rows:
         return result
-    deliveries = _UpdateDeliveries(rows)
+    deliveries = _Deliveries(rows)
     pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
     pending = list(rows)
     in_flight = None

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from . import outbox, tokens
 from .extensions import db, dialect_insert
 from .links import absolute_url
+from .microcache import micro_cache
 from .models import (
     Campaign,
     CampaignStatus,
@@ -71,6 +72,40 @@ class Pledge:
     show_name: bool
 
 
+@dataclass(frozen=True)
+class SigningTerms:
+    """What a sign POST must know of a public campaign."""
+    id: int
+    slug: str
+    status: str
+    postcode_required: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.LIVE
+
+
+def signing_terms(slug: str) -> SigningTerms | None:
+    """The terms of the public (live or closed) campaign ``slug``, or None.
+    Kept for PUBLIC_MICROCACHE_SECONDS in this process, like the page the
+    form came from: under a spike, signing reads no campaign row at all.
+    A campaign closed within that second may still take a signature."""
+    if "\x00" in slug:  # PostgreSQL text cannot hold it: no such campaign
+        return None
+
+    def load() -> SigningTerms | None:
+        row = db.session.execute(
+            select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required)
+            .where(Campaign.slug == slug)
+        ).one_or_none()
+        if row is None or row.status == CampaignStatus.DRAFT:
+            return None
+        return SigningTerms(row.id, row.slug, row.status, row.postcode_required)
+
+    terms = micro_cache.get(f"terms:{slug}", current_app.config["PUBLIC_MICROCACHE_SECONDS"], load)
+    return terms
+
+
 class SignOutcome(enum.Enum):
     NEW = "new"                  # stored, confirmation queued
     RESENT = "resent"            # still pending: confirmation queued again
@@ -81,35 +116,61 @@ class SignOutcome(enum.Enum):
 def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutcome:
     """Record a pending signature and queue its confirmation email in one
     transaction. A second signing by the same (normalised) address never
-    adds a signature; the unique constraint, not a prior read, decides."""
+    adds a signature; the unique constraint, not a prior read, decides.
+
+    This is the launch-day hot path, so it is three INSERTs and a COMMIT
+    in SQLAlchemy Core, with no unit of work and no template rendered: the
+    confirmation email is rendered by the outbox worker when it is sent.
+    ``campaign`` needs only an ``id``."""
     normalised = normalise_email(pledge.email)
     now = utcnow()
-    signature = Signature(
-        campaign_id=campaign.id,
-        given_name=pledge.given_name,
-        family_name=pledge.family_name,
-        email=pledge.email.strip(),
-        email_normalised=normalised,
-        email_domain=normalised.rpartition("@")[2],
-        country=pledge.country,
-        postal_code=pledge.postal_code or None,
-        email_opt_in=pledge.email_opt_in,
-        show_name=pledge.show_name,
-        ip_hash=hash_ip(ip),
-        emails_sent=1,
-        last_emailed_at=now,
-        created_at=now,
-    )
-    db.session.add(signature)
-    try:
-        db.session.flush()
-    except IntegrityError:
+    signature_id = db.session.execute(_insert_signature(), {
+        "campaign_id": campaign.id,
+        "given_name": pledge.given_name,
+        "family_name": pledge.family_name,
+        "email": pledge.email.strip(),
+        "email_normalised": normalised,
+        "email_domain": normalised.rpartition("@")[2],
+        "country": pledge.country,
+        "postal_code": pledge.postal_code or None,
+        "email_opt_in": bool(pledge.email_opt_in),
+        "show_name": bool(pledge.show_name),
+        "ip_hash": hash_ip(ip),
+        "status": SignatureStatus.PENDING.value,
+        "emails_sent": 1,
+        "last_emailed_at": now,
+        "created_at": now,
+    }).scalar()
+    if signature_id is None:  # this address has signed here before
         db.session.rollback()
         return _signed_again(campaign.id, normalised)
     count_transition(campaign.id, pledge.email_opt_in, None, SignatureStatus.PENDING)
-    _queue_confirmation(signature, campaign)
+    outbox.enqueue_confirmation(signature_id, pledge.email.strip())
     db.session.commit()
     return SignOutcome.NEW
+
+
+_statements: dict[tuple[str, str], object] = {}
+
+
+def _cached_statement(name: str, build):
+    """A statement built once per dialect and reused: building and compiling
+    SQLAlchemy statements is a large share of a sign POST's time."""
+    key = (name, db.session.get_bind().dialect.name)
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = build()
+    return statement
+
+
+def _insert_signature():
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: None when the address
+    has already signed, with no error to recover from."""
+    return _cached_statement("insert_signature", lambda: (
+        dialect_insert(Signature.__table__)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+        .returning(Signature.__table__.c.id)
+    ))
 
 
 def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
@@ -141,7 +202,7 @@ def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
         )
     ).scalar_one()
     if signature.status == SignatureStatus.PENDING:
-        _queue_confirmation(signature, signature.campaign)
+        outbox.enqueue_confirmation(signature.id, signature.email)
         outcome = SignOutcome.RESENT
     else:
         outbox.enqueue(
@@ -158,21 +219,6 @@ def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
         outcome = SignOutcome.ALREADY_SIGNED
     db.session.commit()
     return outcome
-
-
-def _queue_confirmation(signature: Signature, campaign: Campaign) -> None:
-    outbox.enqueue(
-        kind="confirmation",
-        recipient=signature.email,
-        template="confirm_signature",
-        signature_id=signature.id,
-        context={
-            "signature": signature,
-            "campaign": campaign,
-            "confirm_url": absolute_url("public.confirm", token=confirmation_token(signature.id)),
-            "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
-        },
-    )
 
 
 # --- Confirming and counting ------------------------------------------------
@@ -199,12 +245,16 @@ def confirm_signature(signature: Signature) -> bool:
 
 def _upsert_add(model, key: dict, delta: int) -> None:
     """INSERT the row or add ``delta`` to it, in one statement."""
-    stmt = dialect_insert(model).values(**key, signatures=delta)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key),
-        set_={"signatures": model.signatures + stmt.excluded.signatures},
-    )
-    db.session.execute(stmt)
+    def build():
+        table = model.__table__
+        stmt = dialect_insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={"signatures": table.c.signatures + stmt.excluded.signatures},
+        )
+
+    db.session.execute(_cached_statement(f"upsert:{model.__tablename__}:{','.join(key)}", build),
+                       {**key, "signatures": delta})
 
 
 def count_transition(

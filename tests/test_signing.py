@@ -2,10 +2,10 @@
 from sqlalchemy import func, select
 
 from campaign.extensions import db
-from campaign.models import OutboxMessage, Signature, SignatureStatus
+from campaign.models import Campaign, CampaignStatus, OutboxMessage, Signature, SignatureStatus
 from campaign.signing import normalise_email
 
-from .builders import confirm, confirm_link, csrf_token, make_campaign, sign
+from .builders import confirm, confirm_link, csrf_token, make_campaign, sign, valid_pledge
 
 
 def count_json(client, slug):
@@ -174,3 +174,64 @@ def test_confirming_needs_no_cookie_but_refuses_another_site(app, client, smtp, 
     confirmed = browser.post(path, data={"csrf_token": token})
     assert confirmed.status_code == 200 and "Set-Cookie" not in confirmed.headers
     assert count_json(client, "cookieless")["signatures"] == 1
+
+
+def test_the_confirmation_email_is_written_when_it_is_sent(app, client, smtp, deliver):
+    """Signing renders nothing: the worker writes the email from the signature,
+    so it carries the campaign as it is when the email leaves."""
+    with app.app_context():
+        campaign_id = make_campaign(slug="renamed", title="Old title").id
+    sign(client, "renamed", given_name="Hedy", email="hedy@example.com")
+    with app.app_context():
+        db.session.get(Campaign, campaign_id).title = "New title"
+        db.session.commit()
+    deliver()
+    [email] = smtp.to("hedy@example.com")
+    assert email.subject == "Confirm your signature: New title"
+    assert "Hello Hedy," in email.text
+    assert confirm(client, confirm_link(email.text)).status_code == 200
+    assert count_json(client, "renamed")["signatures"] == 1
+
+
+def test_no_confirmation_email_once_the_signature_is_no_longer_pending(app, client, smtp, deliver):
+    """An organiser invalidated the signature (or it was confirmed through an
+    earlier email) before this email left: asking to confirm would be wrong."""
+    with app.app_context():
+        make_campaign(slug="caught")
+    sign(client, "caught", email="bot@spam.example")
+    with app.app_context():
+        signature = db.session.scalar(select(Signature))
+        signature.status = SignatureStatus.INVALIDATED
+        db.session.commit()
+    result = deliver()
+    assert (result.sent, result.skipped) == (0, 1)
+    assert smtp.to("bot@spam.example") == []
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage.last_error)) == "signature invalidated"
+
+
+def test_a_closed_campaign_stops_taking_signatures_within_the_micro_cache_second(
+        database_url, mail_server, tmp_path, smtp):
+    """Under a spike the sign POST trusts what it knew of the campaign a
+    moment ago; closing still takes effect within that moment."""
+    import time
+
+    from .conftest import _empty_tables, make_app
+
+    app = make_app(database_url, mail_server, tmp_path, PUBLIC_MICROCACHE_SECONDS=0.5)
+    client = app.test_client()
+    with app.app_context():
+        _empty_tables()
+        make_campaign(slug="closing")
+    token = csrf_token(client.get("/c/closing").get_data(as_text=True))
+    assert sign(client, "closing", email="first@example.com").status_code == 303
+    with app.app_context():
+        db.session.scalar(select(Campaign).where(Campaign.slug == "closing")).status = CampaignStatus.CLOSED
+        db.session.commit()
+    time.sleep(0.6)
+    late = client.post("/c/closing/sign", data={**valid_pledge(email="late@example.com"), "csrf_token": token})
+    assert late.status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(Signature.email)).all() == ["first@example.com"]
+        db.session.remove()
+        db.engine.dispose()

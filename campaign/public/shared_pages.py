@@ -15,7 +15,6 @@ logged-in organisers, on variants of their own; first-time visitors share one.""
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -25,6 +24,8 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
+
+from ..microcache import micro_cache
 
 TOKEN_HOURS = 48
 
@@ -78,39 +79,13 @@ class PageCSRF(CSRF):
             raise ValidationError(_l("This form has expired."))
 
 
-class MicroCache:
-    """Rendered public responses kept for a second in this process, so a
-    spike without a CDN in front costs one render per second per process,
-    not one per visitor. Nothing here is needed by any other process."""
-
-    MAX_ENTRIES = 1000
-
-    def __init__(self):
-        self._entries: dict[str, tuple[float, bytes, str]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, seconds: float, render: Callable[[], bytes]) -> tuple[bytes, str]:
-        """(body, ETag) for ``key``, rendered again once ``seconds`` have passed."""
-        now = time.monotonic()
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
-            return entry[1], entry[2]
-        body = render()
-        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
-        if seconds > 0:
-            with self._lock:
-                if len(self._entries) >= self.MAX_ENTRIES:
-                    self._entries.clear()
-                self._entries[key] = (now + seconds, body, etag)
-        return body, etag
-
-
-micro_cache = MicroCache()
-
-
 def public_response(key: str, mimetype: str, render: Callable[[], bytes]) -> Response:
     """A cacheable public response, from the micro-cache when fresh."""
-    body, etag = micro_cache.get(key, current_app.config["PUBLIC_MICROCACHE_SECONDS"], render)
+    def render_with_etag() -> tuple[bytes, str]:
+        body = render()
+        return body, hashlib.blake2b(body, digest_size=16).hexdigest()
+
+    body, etag = micro_cache.get(key, current_app.config["PUBLIC_MICROCACHE_SECONDS"], render_with_etag)
     response = Response(body, mimetype=mimetype)
     response.set_etag(etag)
     return cache_publicly(response)

@@ -94,18 +94,18 @@ def _refuse_forged(form) -> None:
 def sign(slug: str):
     """Store a pending signature; the same thank-you page whatever happened,
     so the form never tells whether an address has signed before."""
-    campaign = _public_campaign(slug)
-    if not campaign.is_open:
+    terms = signing.signing_terms(slug)
+    if terms is None or not terms.is_open:
         abort(404)
-    form = SignForm(postcode_required=campaign.postcode_required)
+    form = SignForm(postcode_required=terms.postcode_required)
     valid = form.validate()
     _refuse_forged(form)
     if form.is_bot:
         return redirect(url_for(".thanks", slug=slug), 303)
     if not valid:
-        return render_campaign(campaign, sign_form=form, status=422)
+        return render_campaign(_public_campaign(slug), sign_form=form, status=422)
     signing.sign(
-        campaign,
+        terms,
         signing.Pledge(
             given_name=form.given_name.data,
             family_name=form.family_name.data,
