@@ -96,9 +96,9 @@ def wrk(url: str, script: str, duration: int, env: dict | None = None, delay_ms:
 
 def measure(url: str, script: str, duration: int, env: dict | None = None) -> dict:
     """Peak rate, then latency with each connection paced to about half of it."""
-    peak = wrk(url, script, duration, env)
+    peak = wrk(url, script, duration, {**(env or {}), "WRK_PART": "0"})
     delay = CONNECTIONS * 1000 / (peak["rps"] * 0.5)
-    paced = wrk(url, script, duration, env, delay_ms=max(delay - peak["mean_ms"], 0))
+    paced = wrk(url, script, duration, {**(env or {}), "WRK_PART": "1"}, delay_ms=max(delay - peak["mean_ms"], 0))
     return {"peak": peak, "paced": paced}
 
 
@@ -171,6 +171,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--large", type=int, default=1_000_000, help="signatures in the large campaign")
+    parser.add_argument("--only", action="append", help="run only scenarios whose name contains this "
+                        "(repeatable; the baseline always runs)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -197,14 +199,17 @@ def main() -> None:
     try:
         token = form_token(site.url, "small")
         post_env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
-        results["bare Flask hello (baseline)"] = measure(hello.url + "/", "get.lua", args.duration)
+        scenarios = {"bare Flask hello (baseline)": (hello.url + "/", "get.lua", None)}
         for size, slug in (("1k", "small"), ("1M", "large")):
-            results[f"campaign page GET [{size}]"] = measure(f"{site.url}/c/{slug}", "get.lua", args.duration)
-            results[f"sign POST [{size}]"] = measure(f"{site.url}/c/{slug}/sign", "sign.lua", args.duration,
-                                                     {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"})
-        results["count.json GET [1k]"] = measure(f"{site.url}/c/small/count.json", "get.lua", args.duration)
-        results["confirm POST [1k]"] = measure(site.url, "confirm.lua", args.duration,
-                                               {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)})
+            scenarios[f"campaign page GET [{size}]"] = (f"{site.url}/c/{slug}", "get.lua", None)
+            scenarios[f"sign POST [{size}]"] = (f"{site.url}/c/{slug}/sign", "sign.lua",
+                                                {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"})
+        scenarios["count.json GET [1k]"] = (f"{site.url}/c/small/count.json", "get.lua", None)
+        scenarios["confirm POST [1k]"] = (site.url, "confirm.lua",
+                                          {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)})
+        for name, (target, script, env) in scenarios.items():
+            if name.startswith("bare") or not args.only or any(word in name for word in args.only):
+                results[name] = measure(target, script, args.duration, env)
         worker_mb = site.worker_peak_mb()
     finally:
         site.stop()
@@ -225,6 +230,8 @@ def main() -> None:
         print(f"| {name:30} | {peak['rps']:10.0f} | {peak['rps'] / base:13.2f} | {paced['p50_ms']:11.1f} | "
               f"{paced['p99_ms']:11.1f} | {errors:6d} | {target:>22} |")
     for kind in ("campaign page GET", "sign POST"):
+        if f"{kind} [1k]" not in results or f"{kind} [1M]" not in results:
+            continue
         small, large = results[f"{kind} [1k]"]["peak"]["rps"], results[f"{kind} [1M]"]["peak"]["rps"]
         print(f"{kind}: 1M signatures / 1k signatures = {large / small:.2f} (target >= 0.9)")
     print(f"peak memory of one gunicorn worker: {worker_mb:.0f} MB")

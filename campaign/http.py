@@ -52,17 +52,26 @@ def _start() -> None:
     g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
 
 
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _finish(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    present = {key.lower() for key in headers.keys()}
+    # One pass over the headers, not one per header: this runs on every response.
+    headers.extend([(key, value) for key, value in _SECURITY_HEADERS.items() if key.lower() not in present])
+    if request.is_secure and _HSTS[0].lower() not in present:
+        headers.append(*_HSTS)
     request_id = g.get("request_id") or uuid.uuid4().hex
     headers["X-Request-ID"] = request_id
-    _log(response, request_id)
+    if log.isEnabledFor(logging.INFO):
+        _log(response, request_id)
     return response
 
 

@@ -9,7 +9,8 @@ import random
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
 
 from . import outbox, tokens
@@ -57,6 +58,11 @@ def confirmation_token(signature_id: int) -> str:
 def signature_for_token(token: str) -> Signature | None:
     """The signature a confirmation token names, or None if it is forged or gone."""
     return tokens.signature_for(tokens.CONFIRM, token)
+
+
+def signature_id_for_token(token: str) -> int | None:
+    """The signature id a confirmation token names, or None if it is forged."""
+    return tokens.signature_id_for(tokens.CONFIRM, token)
 
 
 # --- Signing ----------------------------------------------------------------
@@ -223,38 +229,92 @@ def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
 
 # --- Confirming and counting ------------------------------------------------
 
-def confirm_signature(signature: Signature) -> bool:
-    """Confirm a pending signature and count it. Returns True if this call
-    confirmed it; confirming again changes nothing."""
-    now = utcnow()
-    # The status test in the WHERE makes a double POST count once, even
-    # when both arrive together.
-    changed = db.session.execute(
-        update(Signature)
-        .where(Signature.id == signature.id, Signature.status == SignatureStatus.PENDING)
-        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount == 1:
-        count_transition(signature.campaign_id, signature.email_opt_in, SignatureStatus.PENDING,
-                         SignatureStatus.CONFIRMED, day=now.date(), country=signature.country)
+def confirm(signature_id: int) -> bool:
+    """Confirm a pending signature and count it, in one transaction.
+    Returns True if this call confirmed it; confirming again changes nothing."""
+    confirmed = _confirm(signature_id)
     db.session.commit()
+    return confirmed
+
+
+def confirm_and_read(signature_id: int) -> tuple[Signature, int] | None:
+    """``confirm``, then read what the confirmation page shows (the signature,
+    its campaign and the campaign's count) in the same transaction: one
+    round trip to the database fewer than reading afterwards, and the count
+    already includes this signature. None if there is no such signature."""
+    _confirm(signature_id)
+    shown = signature_and_count(signature_id)
+    db.session.commit()
+    return shown
+
+
+def _confirm(signature_id: int) -> bool:
+    # One UPDATE both checks and changes the status (so a double POST counts
+    # once, even when both arrive together) and returns what the counts need.
+    now = utcnow()
+    changed = db.session.execute(_confirm_statement(), {"signature_id": signature_id, "now": now}).one_or_none()
+    if changed is not None:
+        count_transition(changed.campaign_id, changed.email_opt_in, SignatureStatus.PENDING,
+                         SignatureStatus.CONFIRMED, day=now.date(), country=changed.country)
+    return changed is not None
+
+
+def confirm_signature(signature: Signature) -> bool:
+    """``confirm`` for a loaded signature, which is refreshed afterwards."""
+    confirmed = confirm(signature.id)
     db.session.refresh(signature)
-    return changed.rowcount == 1
+    return confirmed
 
 
-def _upsert_add(model, key: dict, delta: int) -> None:
-    """INSERT the row or add ``delta`` to it, in one statement."""
+def _confirm_statement():
+    table = Signature.__table__
+    return _cached_statement("confirm", lambda: (
+        update(table)
+        .where(table.c.id == bindparam("signature_id"), table.c.status == SignatureStatus.PENDING.value)
+        .values(status=SignatureStatus.CONFIRMED.value, confirmed_at=bindparam("now"))
+        .returning(table.c.campaign_id, table.c.email_opt_in, table.c.country)
+    ))
+
+
+def signature_and_count(signature_id: int) -> tuple[Signature, int] | None:
+    """A signature with its campaign, and the campaign's confirmed count, in
+    one query. Both objects are detached: they keep what was read here."""
+    def build():
+        count = (
+            select(func.coalesce(func.sum(SignatureTally.signatures), 0))
+            .where(SignatureTally.campaign_id == Signature.campaign_id,
+                   SignatureTally.status == SignatureStatus.CONFIRMED)
+            .scalar_subquery()
+        )
+        return (select(Signature, count).where(Signature.id == bindparam("signature_id"))
+                .options(joinedload(Signature.campaign)))
+
+    row = db.session.execute(_cached_statement("signature_and_count", build),
+                             {"signature_id": signature_id}).one_or_none()
+    if row is None:
+        return None
+    signature, total = row
+    db.session.expunge(signature.campaign)
+    db.session.expunge(signature)
+    return signature, int(total)
+
+
+def _upsert_add(model, rows: list[dict]) -> None:
+    """INSERT each row, or add its ``signatures`` to the row already there.
+    One cached statement, executed for every row in order (psycopg sends
+    them together); rows are locked in the order given."""
+    keys = [column for column in rows[0] if column != "signatures"]
+
     def build():
         table = model.__table__
         stmt = dialect_insert(table)
         return stmt.on_conflict_do_update(
-            index_elements=list(key),
+            index_elements=keys,
             set_={"signatures": table.c.signatures + stmt.excluded.signatures},
         )
 
-    db.session.execute(_cached_statement(f"upsert:{model.__tablename__}:{','.join(key)}", build),
-                       {**key, "signatures": delta})
+    statement = _cached_statement(f"upsert:{model.__tablename__}:{','.join(keys)}", build)
+    db.session.execute(statement, rows if len(rows) > 1 else rows[0])
 
 
 def count_transition(
@@ -272,14 +332,18 @@ def count_transition(
     # A random shard per change: concurrent changes to one campaign mostly
     # land on different rows and do not wait for each other's locks.
     shards = current_app.config["COUNTER_SHARDS"]
+    tallies, daily = [], []
     for status, delta in ((old, -n), (new, n)):
         if status is None:
             continue
-        _upsert_add(SignatureTally, {"campaign_id": campaign_id, "status": status,
-                                     "email_opt_in": bool(opt_in), "shard": random.randrange(shards)}, delta)
+        tallies.append({"campaign_id": campaign_id, "status": status, "email_opt_in": bool(opt_in),
+                        "shard": random.randrange(shards), "signatures": delta})
         if status == SignatureStatus.CONFIRMED:
-            _upsert_add(DailyCountryCount, {"campaign_id": campaign_id, "day": day, "country": country,
-                                            "shard": random.randrange(shards)}, delta)
+            daily.append({"campaign_id": campaign_id, "day": day, "country": country,
+                          "shard": random.randrange(shards), "signatures": delta})
+    _upsert_add(SignatureTally, tallies)
+    if daily:
+        _upsert_add(DailyCountryCount, daily)
 
 
 def signature_count(campaign_id: int) -> int:

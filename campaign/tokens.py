@@ -20,12 +20,18 @@ def token_for(purpose: str, signature_id: int) -> str:
     return _serializer(purpose).dumps(signature_id)
 
 
-def signature_for(purpose: str, token: str) -> Signature | None:
-    """The signature a token names, or None if it is forged or gone."""
+def signature_id_for(purpose: str, token: str) -> int | None:
+    """The signature id a token names, or None if it is forged; no database read."""
     try:
         signature_id = _serializer(purpose).loads(token)
     except BadSignature:
         return None
     if not isinstance(signature_id, int) or isinstance(signature_id, bool):
         return None
-    return db.session.get(Signature, signature_id)
+    return signature_id
+
+
+def signature_for(purpose: str, token: str) -> Signature | None:
+    """The signature a token names, or None if it is forged or gone."""
+    signature_id = signature_id_for(purpose, token)
+    return None if signature_id is None else db.session.get(Signature, signature_id)

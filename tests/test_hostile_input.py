@@ -552,9 +552,11 @@ def assert_delivered_cleanly(smtp, recipients: dict[str, int]) -> None:
     assert {r: len(smtp.to(r)) for r in recipients} == recipients
 
 
-def pending_then_confirmed(campaign, given_name: str, address: str) -> Signature:
-    """A confirmed, opted-in signature made through the service layer, which checks no names."""
+def pending_then_confirmed(campaign, given_name: str, address: str, deliver) -> Signature:
+    """A confirmed, opted-in signature made through the service layer, which checks
+    no names; its confirmation email is sent before it is confirmed."""
     signing.sign(campaign, signing.Pledge(given_name, "Lovelace", address, "GB", None, True, True))
+    deliver()
     signature = db.session.execute(select(Signature).where(Signature.email == address)).scalar_one()
     signing.confirm_signature(signature)
     return signature
@@ -565,7 +567,7 @@ def test_a_newline_in_a_signers_name_adds_no_header_to_their_emails(app, smtp, d
     """A name with CR/LF (only the service layer lets one in) stays in the body of the confirmation and the update."""
     with app.app_context():
         campaign = make_campaign(title="Clean air")
-        pending_then_confirmed(campaign, "Ada" + INJECTION.format(nl=nl), "ada@example.com")
+        pending_then_confirmed(campaign, "Ada" + INJECTION.format(nl=nl), "ada@example.com", deliver)
         broadcasts.schedule(broadcasts.create_update(campaign, None, "News from the campaign", "We did it."))
     deliver()
     assert_delivered_cleanly(smtp, {"ada@example.com": 2})
@@ -580,7 +582,7 @@ def test_a_newline_in_a_campaign_title_or_an_update_subject_adds_no_header(app, 
     subject = "News" + INJECTION.format(nl=nl)
     with app.app_context():
         campaign = make_campaign(title=title, goal=1, milestone_emails=True)
-        pending_then_confirmed(campaign, "Ada", "ada@example.com")
+        pending_then_confirmed(campaign, "Ada", "ada@example.com", deliver)
         signing.sign(campaign, signing.Pledge("Ada", "Lovelace", "ada@example.com", "GB", None, True, True))
         organiser = make_organiser()
         update = broadcasts.create_update(campaign, organiser, subject, "We did it.")

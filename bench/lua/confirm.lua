@@ -3,6 +3,8 @@ dofile(os.getenv("WRK_LUA_DIR") .. "/report.lua")
 local token = os.getenv("WRK_FORM_TOKEN")
 local origin = os.getenv("WRK_ORIGIN")
 local threads_total = tonumber(os.getenv("WRK_THREADS") or "2")
+-- The peak run and the paced run confirm different halves of the file.
+local part = tonumber(os.getenv("WRK_PART") or "0")
 local paths = {}
 local next_index = 0
 wrk.method = "POST"
@@ -13,7 +15,7 @@ wrk.body = "csrf_token=" .. token
 function init(args)
   local i = 0
   for line in io.lines(os.getenv("WRK_TOKENS_FILE")) do
-    if i % threads_total == id then table.insert(paths, line) end
+    if i % (threads_total * 2) == id + threads_total * part then table.insert(paths, line) end
     i = i + 1
   end
 end

@@ -97,10 +97,11 @@ def cache_publicly(response: Response) -> Response:
     older than PUBLIC_MICROCACHE_SECONDS + PUBLIC_CACHE_SECONDS +
     PUBLIC_STALE_SECONDS: within the 5 seconds promised."""
     config = current_app.config
-    response.cache_control.public = True
-    response.cache_control.max_age = 0
-    response.cache_control.s_maxage = config["PUBLIC_CACHE_SECONDS"]
-    response.headers["Cache-Control"] += f", stale-while-revalidate={config['PUBLIC_STALE_SECONDS']}"
+    response.headers["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={config['PUBLIC_CACHE_SECONDS']}, "
+        f"stale-while-revalidate={config['PUBLIC_STALE_SECONDS']}")
     if not response.get_etag()[0]:
         response.add_etag()
+    if "If-None-Match" not in request.headers:  # nothing to compare: skip the work
+        return response
     return response.make_conditional(request)

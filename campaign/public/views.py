@@ -202,18 +202,22 @@ def calendar(slug: str):
 def confirm(token: str):
     """GET shows a button; only the POST confirms, because mail scanners
     follow links in emails."""
-    signature = signing.signature_for_token(token)
-    if signature is None:
+    signature_id = signing.signature_id_for_token(token)
+    if signature_id is None:
         abort(404)
-    campaign = signature.campaign
     form = ConfirmForm()
     if request.method == "POST":
         form.validate()
         _refuse_forged(form)
-        signing.confirm_signature(signature)
+        shown = signing.confirm_and_read(signature_id)
+    else:
+        shown = signing.signature_and_count(signature_id)
+    if shown is None:
+        abort(404)
+    signature, count = shown
+    campaign = signature.campaign
     if signature.status == SignatureStatus.PENDING:
         return render_template("public/confirm.html", campaign=campaign, form=form)
-    count = signing.signature_count(campaign.id)
     return render_template(
         "public/confirmed.html",
         campaign=campaign,
