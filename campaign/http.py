@@ -67,7 +67,7 @@ def _finish(response: Response) -> Response:
     # One pass over the headers, not one per header: this runs on every response.
     headers.extend([(key, value) for key, value in _SECURITY_HEADERS.items() if key.lower() not in present])
     if request.is_secure and _HSTS[0].lower() not in present:
-        headers.append(*_HSTS)
+        headers.add(*_HSTS)
     request_id = g.get("request_id") or uuid.uuid4().hex
     headers["X-Request-ID"] = request_id
     if log.isEnabledFor(logging.INFO):
