@@ -25,7 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Path segments that are secrets (confirmation and unsubscribe tokens) are
 # logged as their route, never as themselves.
 _SECRET_ARGS = {"token"}
@@ -34,6 +34,10 @@ UPLOAD_ENDPOINTS = {"organiser.new_campaign", "organiser.edit_campaign"}
 
 
 def init_app(app: Flask) -> None:
+    from .http_cache import PublicResponseCache
+
+    # Inside ProxyFix, so the scheme and host it keys on are the visitor's.
+    app.wsgi_app = PublicResponseCache(app.wsgi_app, app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
         # Only then is X-Forwarded-For believed, and only that many hops of it.
@@ -49,7 +53,7 @@ def _start() -> None:
         request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
     g.request_started = time.perf_counter()
     offered = request.headers.get("X-Request-ID", "")
-    g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+    g.request_id = offered if REQUEST_ID_PATTERN.match(offered) else uuid.uuid4().hex
 
 
 _SECURITY_HEADERS = {
@@ -70,20 +74,26 @@ def _finish(response: Response) -> Response:
         headers.add(*_HSTS)
     request_id = g.get("request_id") or uuid.uuid4().hex
     headers["X-Request-ID"] = request_id
-    if log.isEnabledFor(logging.INFO):
-        _log(response, request_id)
+    _log(response, request_id)
     return response
 
 
 def _log(response: Response, request_id: str) -> None:
     rule = request.url_rule.rule if request.url_rule else None
     secret = bool(request.view_args and _SECRET_ARGS & request.view_args.keys())
-    started = g.get("request_started")
+    # The route, not the path, when the path holds a secret token.
+    log_request(request_id, request.method, rule if secret else request.path, response.status_code,
+                g.get("request_started"))
+
+
+def log_request(request_id: str, method: str, path: str, status: int, started: float | None) -> None:
+    """One JSON line per request; no client address, no token, no body."""
+    if not log.isEnabledFor(logging.INFO):
+        return
     log.info(json.dumps({
         "request_id": request_id,
-        "method": request.method,
-        # The route, not the path, when the path holds a secret token.
-        "path": rule if secret else request.path,
-        "status": response.status_code,
+        "method": method,
+        "path": path,
+        "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
     }))

@@ -23,17 +23,22 @@ class MicroCache:
     def get(self, key: str, seconds: float, load: Callable[[], Any]) -> Any:
         """The value for ``key``, loaded again once ``seconds`` have passed.
         A ``load`` that raises (a 404, say) caches nothing."""
+        if seconds <= 0:
+            return load()
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]
         value = load()
-        if seconds > 0:
-            with self._lock:
-                if len(self._entries) >= self.MAX_ENTRIES:
-                    self._entries.clear()
-                self._entries[key] = (now + seconds, value)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (now + seconds, value)
         return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 micro_cache = MicroCache()

@@ -88,7 +88,7 @@ def enqueue_confirmation(signature_id: int, recipient: str) -> None:
     It is rendered when it is sent, from the signature it names: signing
     writes one small row and renders nothing, and the email is not sent
     at all if the signature was confirmed or removed meanwhile."""
-    db.session.execute(_insert_message, {"kind": CONFIRMATION, "recipient": recipient,
+    db.session.connection().execute(_insert_message, {"kind": CONFIRMATION, "recipient": recipient,
                                          "signature_id": signature_id})
 
 

@@ -1,5 +1,7 @@
 """Campaign pages and counts can be served from a shared cache (a CDN) for a
 few seconds, without one visitor's token or session reaching another."""
+from campaign.microcache import micro_cache
+
 from .builders import make_campaign, make_organiser, log_in
 
 
@@ -67,3 +69,70 @@ def test_a_spike_renders_a_page_once_a_second_per_process(ctx, client):
     config = ctx.config
     assert (config["PUBLIC_MICROCACHE_SECONDS"] + config["PUBLIC_CACHE_SECONDS"]
             + config["PUBLIC_STALE_SECONDS"]) <= 5
+
+
+def _spike_app(ctx):
+    ctx.config["PUBLIC_MICROCACHE_SECONDS"] = 30  # long enough that only the cache can answer
+    return ctx
+
+
+def test_in_a_spike_cookieless_visitors_share_one_copy_with_every_header(ctx, caplog):
+    """Served from the process's copy: same bytes, the security headers, a
+    fresh request id each, a log line each, and 304 for a matching ETag."""
+    import json
+    import logging
+
+    from .builders import confirmed_signatures
+    _spike_app(ctx)
+    campaign = make_campaign()
+    path = f"/c/{campaign.slug}/count.json"
+    first = ctx.test_client().get(path, headers={"X-Request-ID": "first"})
+    confirmed_signatures(campaign, [("spike@example.com", "GB")])
+    caplog.set_level(logging.INFO, logger="campaign.request")
+    logger = logging.getLogger("campaign.request")
+    logger.addHandler(caplog.handler)
+    try:
+        second = ctx.test_client().get(path, headers={"X-Request-ID": "second"})
+        revalidated = ctx.test_client().get(path, headers={"If-None-Match": first.headers["ETag"]})
+        head = ctx.test_client().head(path)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert second.get_data() == first.get_data(), "the copy, not a new render"
+    assert second.headers["X-Request-ID"] == "second" and first.headers["X-Request-ID"] == "first"
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Cache-Control", "ETag"):
+        assert second.headers[header] == first.headers[header]
+    assert "Set-Cookie" not in second.headers
+    assert revalidated.status_code == 304 and revalidated.get_data() == b""
+    assert revalidated.headers["ETag"] == first.headers["ETag"]
+    assert head.status_code == 200 and head.get_data() == b""
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "campaign.request"]
+    assert [(line["path"], line["status"]) for line in lines] == [(path, 200), (path, 304), (path, 200)]
+
+
+def test_a_visitor_with_a_cookie_is_never_served_the_shared_copy(ctx, client):
+    from .builders import confirmed_signatures
+    _spike_app(ctx)
+    campaign = make_campaign()
+    make_organiser("org@example.com", campaigns=[campaign])
+    path = f"/c/{campaign.slug}/count.json"
+    assert ctx.test_client().get(path).get_json()["signatures"] == 0
+    confirmed_signatures(campaign, [("spike@example.com", "GB")])
+    log_in(client, "org@example.com")
+    micro_cache.clear()  # Flask's own render cache: without it, Flask renders afresh
+    assert client.get(path).get_json()["signatures"] == 1
+    assert ctx.test_client().get(path).get_json()["signatures"] == 0, "cookieless visitors: still the copy"
+
+
+def test_only_public_answers_are_kept(ctx):
+    """A 404 is not kept (the campaign can go live a moment later), nor
+    anything not marked public; a shared link's query string gets the copy."""
+    _spike_app(ctx)
+    visitor = ctx.test_client()
+    assert visitor.get("/c/soon").status_code == 404
+    make_campaign(slug="soon")
+    page = visitor.get("/c/soon")
+    assert page.status_code == 200
+    shared_link = visitor.get("/c/soon?utm_source=x&fbclid=<b>")
+    assert shared_link.get_data() == page.get_data() and b"fbclid" not in shared_link.get_data()
+    assert visitor.get("/healthz").headers.get("X-Request-ID") != visitor.get("/healthz").headers.get("X-Request-ID")
+    assert "public" not in visitor.get("/organiser/login").headers.get("Cache-Control", "")

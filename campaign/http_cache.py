@@ -1,0 +1,110 @@
+"""The site's own small shared cache, in front of Flask in each process.
+
+Campaign pages and count.json are the same for every visitor and say so
+(`Cache-Control: public`); a CDN may keep them for a few seconds. Without a
+CDN, a launch-day spike still sends thousands of identical GETs a second to
+each process. This middleware answers them from a copy kept for
+PUBLIC_MICROCACHE_SECONDS, without running Flask's request machinery
+(session, extensions, hooks): the same bytes and headers, a fresh request
+id, the same log line, and a 304 when the visitor's ETag still matches.
+
+Only what a shared cache could store is stored: a 200 to a GET without a
+cookie or Authorization, from a campaign page or count.json, marked public,
+setting no cookie. A request with a cookie (an organiser, say) always goes
+through Flask, like `Vary: Cookie` asks of any cache. The copy is keyed by
+path alone: these views read no query string, and shared links arrive with
+all sorts (`?utm_source=...`). Nothing here is needed by another process."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_etags, unquote_etag
+
+from .http import REQUEST_ID_PATTERN, log_request
+
+# The responses that are the same for everyone (see public/shared_pages).
+CACHEABLE_ENDPOINTS = {"public.campaign_page", "public.count_json"}
+
+
+class _Capture:
+    """What the wrapped app passed to start_response."""
+
+    status = ""
+    headers: list[tuple[str, str]] = []
+
+    def __call__(self, start_response: Callable) -> Callable:
+        def capture(status, headers, exc_info=None):
+            self.status, self.headers = status, headers
+            return start_response(status, headers, exc_info)
+        return capture
+
+
+class PublicResponseCache:
+    MAX_ENTRIES = 1000
+
+    def __init__(self, wsgi_app: Callable, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.app = app
+        # key -> (fresh until, status, headers without the request id, body, etag)
+        self._entries: dict[tuple, tuple[float, str, list, bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        seconds = self.app.config["PUBLIC_MICROCACHE_SECONDS"]
+        method = environ["REQUEST_METHOD"]
+        if (seconds <= 0 or method not in ("GET", "HEAD")
+                or "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ):
+            return self.wsgi_app(environ, start_response)
+        key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("PATH_INFO"))
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return self._answer(environ, start_response, entry)
+        if method == "HEAD" or not self._cacheable(environ):
+            return self.wsgi_app(environ, start_response)
+        capture = _Capture()
+        response = self.wsgi_app(environ, capture(start_response))
+        try:
+            body = b"".join(response)
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+        self._store(key, seconds, capture, body)
+        return [body]
+
+    def _cacheable(self, environ: dict) -> bool:
+        try:
+            endpoint, _ = self.app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return False
+        return endpoint in CACHEABLE_ENDPOINTS
+
+    def _store(self, key: tuple, seconds: float, capture: _Capture, body: bytes) -> None:
+        if not capture.status.startswith("200"):
+            return
+        headers = [(name, value) for name, value in capture.headers if name.lower() != "x-request-id"]
+        names = {name.lower(): value for name, value in headers}
+        if "set-cookie" in names or "public" not in names.get("cache-control", "") or "etag" not in names:
+            return
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + seconds, capture.status, headers, body, names["etag"])
+
+    def _answer(self, environ: dict, start_response: Callable, entry: tuple) -> Iterable[bytes]:
+        started = time.perf_counter()
+        _, status, headers, body, etag = entry
+        offered = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = offered if REQUEST_ID_PATTERN.match(offered) else uuid.uuid4().hex
+        if "HTTP_IF_NONE_MATCH" in environ and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(
+                unquote_etag(etag)[0]):
+            status, body = "304 NOT MODIFIED", b""
+            headers = [(n, v) for n, v in headers if n.lower() not in ("content-length", "content-type")]
+        start_response(status, [*headers, ("X-Request-ID", request_id)])
+        log_request(request_id, environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), int(status[:3]),
+                    started)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
