@@ -112,7 +112,8 @@ def main() -> None:
 
     print(f"{args.route.capitalize()} POST profile: {args.requests} requests through the Flask test client, "
           "PostgreSQL\n")
-    print(f"statements per {args.route} POST: {len(one)} (plus each transaction's BEGIN and COMMIT)")
+    print(f"statements per {args.route} POST: {len(one)} (and BEGIN and COMMIT around any that share a "
+          "transaction)")
     for statement in one:
         print(f"   {by_statement.get(statement, 0.0) / args.requests * 1000:6.3f} ms  "
               f"{' '.join(statement.split())[:100]}")

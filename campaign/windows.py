@@ -8,7 +8,7 @@ from babel.dates import format_datetime
 from icalendar import Calendar, Event
 
 from .links import absolute_url
-from .models import Campaign, WindowState, utcnow
+from .models import Campaign, utcnow
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

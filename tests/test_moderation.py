@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from campaign import moderation, signing
 from campaign.extensions import db
-from campaign.models import Invalidation, Signature, SignatureStatus
+from campaign.models import Invalidation, Signature
 
 from .builders import confirmed_signatures, csrf_token, log_in, make_campaign, make_organiser, valid_pledge
 

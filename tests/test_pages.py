@@ -5,7 +5,6 @@ import pytest
 from icalendar import Calendar
 
 from campaign import signing
-from campaign.demo import seed_demo_campaigns
 from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Signature, SignatureStatus
 

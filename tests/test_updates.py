@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import func, select, update
 
-from campaign import broadcasts, signing, worker
+from campaign import broadcasts, worker
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignUpdate, OutboxMessage, OutboxStatus, Signature, UpdateStatus
 

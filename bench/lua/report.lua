@@ -1,7 +1,16 @@
 -- Shared by the load scripts: pacing (WRK_DELAY_MS) and a JSON summary.
+-- Paced requests wait a random (exponential) time with that mean, so that
+-- the connections arrive like independent visitors, not in lockstep bursts.
 local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+local seeded = false
 if delay_ms > 0 then
-  function delay() return delay_ms end
+  function delay()
+    if not seeded then
+      math.randomseed(os.time() + (id or 0) * 7919)
+      seeded = true
+    end
+    return math.floor(-math.log(1 - math.random()) * delay_ms)
+  end
 end
 
 local threads = {}
