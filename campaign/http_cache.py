@@ -62,8 +62,10 @@ class PublicResponseCache:
             return self.wsgi_app(environ, start_response)
         key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("PATH_INFO"))
         entry = self._entries.get(key)
-        if entry is not None and entry[0] > time.monotonic():
-            return self._answer(environ, start_response, entry)
+        if entry is not None:
+            now = time.monotonic()
+            if entry[0] > now or not self._claim_refresh(key, entry, now, seconds):
+                return self._answer(environ, start_response, entry)
         if method == "HEAD" or not self._cacheable(environ):
             return self.wsgi_app(environ, start_response)
         capture = _Capture()
@@ -76,6 +78,16 @@ class PublicResponseCache:
         self._store(key, seconds, capture, body)
         return [body]
 
+    def _claim_refresh(self, key: tuple, entry: tuple, now: float, seconds: float) -> bool:
+        """True for the one request that renders an expired copy afresh; the
+        others meanwhile get the old copy (a moment older) instead of all
+        rendering it at once."""
+        with self._lock:
+            if self._entries.get(key) is not entry:
+                return False  # another request has already refreshed or claimed it
+            self._entries[key] = (now + seconds, *entry[1:])
+            return True
+
     def _cacheable(self, environ: dict) -> bool:
         try:
             endpoint, _ = self.app.url_map.bind_to_environ(environ).match()
@@ -84,11 +96,14 @@ class PublicResponseCache:
         return endpoint in CACHEABLE_ENDPOINTS
 
     def _store(self, key: tuple, seconds: float, capture: _Capture, body: bytes) -> None:
-        if not capture.status.startswith("200"):
-            return
         headers = [(name, value) for name, value in capture.headers if name.lower() != "x-request-id"]
         names = {name.lower(): value for name, value in headers}
-        if "set-cookie" in names or "public" not in names.get("cache-control", "") or "etag" not in names:
+        if (not capture.status.startswith("200") or "set-cookie" in names
+                or "public" not in names.get("cache-control", "") or "etag" not in names):
+            # Not for sharing (a campaign taken down, the database away): no
+            # copy, not even the previous one.
+            with self._lock:
+                self._entries.pop(key, None)
             return
         with self._lock:
             if len(self._entries) >= self.MAX_ENTRIES:

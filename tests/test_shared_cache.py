@@ -136,3 +136,20 @@ def test_only_public_answers_are_kept(ctx):
     assert shared_link.get_data() == page.get_data() and b"fbclid" not in shared_link.get_data()
     assert visitor.get("/healthz").headers.get("X-Request-ID") != visitor.get("/healthz").headers.get("X-Request-ID")
     assert "public" not in visitor.get("/organiser/login").headers.get("Cache-Control", "")
+
+
+def test_a_campaign_taken_down_leaves_the_shared_copy_at_its_next_refresh(ctx):
+    """Once the copy is due, the one request that refreshes it sees the 404,
+    and the old copy is dropped, not served on."""
+    import time
+
+    from campaign.extensions import db
+    from campaign.models import CampaignStatus
+    ctx.config["PUBLIC_MICROCACHE_SECONDS"] = 0.3
+    campaign = make_campaign(slug="going")
+    visitor = ctx.test_client()
+    assert visitor.get("/c/going").status_code == 200
+    campaign.status = CampaignStatus.DRAFT
+    db.session.commit()
+    time.sleep(0.4)
+    assert [visitor.get("/c/going").status_code for _ in range(3)] == [404, 404, 404]
