@@ -1,11 +1,12 @@
 """A broadcast to N supporters through the outbox worker, against a bare
 smtplib loop sending the same pre-rendered messages to the same sink.
 
-    python -m bench.broadcast [--supporters 100000] [--database-url URL]
+    python -m bench.broadcast [--supporters 100000] [--confirmations 20000] [--database-url URL]
 
 Prints one table: fan-out time (creating the delivery rows), then messages
 per second for the bare loop (the baseline), one worker and two workers,
-each also as a ratio to the baseline."""
+each also as a ratio to the baseline; then one worker sending confirmation
+emails, which it renders as it sends them (a signing spike's backlog)."""
 from __future__ import annotations
 
 import argparse
@@ -149,6 +150,30 @@ def run_workers(url: str, port: int, count: int, batch: int) -> float:
     return time.perf_counter() - began
 
 
+def queue_confirmations(url: str, campaign_id: int, n: int) -> None:
+    """``n`` pending signatures, each with its confirmation email queued as
+    signing queues it: a row naming the signature, nothing rendered."""
+    columns = ("campaign_id, given_name, family_name, email, email_normalised, email_domain, country, "
+               "email_opt_in, show_name, status, created_at, emails_sent")
+    with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY signature ({columns}) FROM STDIN") as copy:
+            for i in range(n):
+                email = f"signer{i}@example.net"
+                copy.write_row((campaign_id, f"Signer{i}", "Bench", email, email, "example.net", "FR",
+                                False, False, "pending", "2026-01-01", 1))
+        cur.execute("INSERT INTO outbox_message (kind, recipient, subject, body_text, signature_id, status, "
+                    "created_at, due_at, attempts) SELECT 'confirmation', email, '', '', id, 'queued', now(), "
+                    "now() - interval '1 hour', 0 FROM signature WHERE campaign_id = %s AND status = 'pending'",
+                    (campaign_id,))
+        conn.commit()
+
+
+def sent_confirmations(url: str) -> int:
+    with psycopg.connect(psycopg_dsn(url)) as conn:
+        return conn.execute("SELECT count(*) FROM outbox_message WHERE kind = 'confirmation' AND status = 'sent'"
+                            ).fetchone()[0]
+
+
 def sent_count(url: str, update_id: int) -> int:
     with psycopg.connect(psycopg_dsn(url)) as conn:
         return conn.execute("SELECT count(*) FROM outbox_message WHERE update_id = %s AND status = 'sent'",
@@ -159,6 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--supporters", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=200, help="OUTBOX_BATCH_SIZE for the workers")
+    parser.add_argument("--confirmations", type=int, default=20_000)
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -182,6 +208,11 @@ def main() -> None:
             seconds = run_workers(url, port, count, args.batch)
             assert sent_count(url, update_id) == n, "every message sent"
             rows.append((f"outbox worker x{count} (batch {args.batch})", n, seconds))
+        if args.confirmations:
+            queue_confirmations(url, campaign_id, args.confirmations)
+            seconds = run_workers(url, port, 1, args.batch)
+            assert sent_confirmations(url) == args.confirmations, "every confirmation sent"
+            rows.append(("worker x1, confirmations rendered when sent", args.confirmations, seconds))
     finally:
         sink.terminate()
         sink.wait()

@@ -9,9 +9,8 @@ import random
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import joinedload
 
 from . import outbox, tokens
 from .extensions import db, dialect_insert
@@ -292,15 +291,34 @@ def confirm(signature_id: int) -> bool:
     return confirmed
 
 
-def confirm_and_read(signature_id: int) -> tuple[Signature, int] | None:
-    """``confirm``, then read what the confirmation page shows (the signature,
-    its campaign and the campaign's count) in the same transaction: one
-    round trip to the database fewer than reading afterwards, and the count
-    already includes this signature. None if there is no such signature."""
+@dataclass(frozen=True)
+class CampaignSummary:
+    """What the confirmation pages show of a campaign."""
+    slug: str
+    title: str
+    pledge_text: str
+    share_text: str
+
+
+@dataclass(frozen=True)
+class ConfirmationPage:
+    """A signature as its confirmation page shows it."""
+    status: str
+    campaign: CampaignSummary
+    count: int  # the campaign's confirmed count
+
+
+def confirm_and_read(signature_id: int) -> ConfirmationPage | None:
+    """``confirm``, then what the confirmation page shows, read in the same
+    transaction (the count already includes this signature). On PostgreSQL
+    it is one statement in autocommit: one round trip to the database. None
+    if there is no such signature."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _confirm_in_one_statement(signature_id)
     _confirm(signature_id)
-    shown = signature_and_count(signature_id)
+    page = confirmation_page(signature_id)
     db.session.commit()
-    return shown
+    return page
 
 
 def _confirm(signature_id: int) -> bool:
@@ -332,27 +350,99 @@ def _confirm_statement():
     ))
 
 
-def signature_and_count(signature_id: int) -> tuple[Signature, int] | None:
-    """A signature with its campaign, and the campaign's confirmed count, in
-    one query. Both objects are detached: they keep what was read here."""
-    def build():
-        count = (
-            select(func.coalesce(func.sum(SignatureTally.signatures), 0))
-            .where(SignatureTally.campaign_id == Signature.campaign_id,
-                   SignatureTally.status == SignatureStatus.CONFIRMED)
-            .scalar_subquery()
-        )
-        return (select(Signature, count).where(Signature.id == bindparam("signature_id"))
-                .options(joinedload(Signature.campaign)))
+_CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text")
 
-    row = db.session.execute(_cached_statement("signature_and_count", build),
-                             {"signature_id": signature_id}).one_or_none()
+
+def _confirmed_count(campaign_id):
+    return (
+        select(func.coalesce(func.sum(SignatureTally.signatures), 0))
+        .where(SignatureTally.campaign_id == campaign_id, SignatureTally.status == SignatureStatus.CONFIRMED.value)
+        .scalar_subquery()
+    )
+
+
+def confirmation_page(signature_id: int) -> ConfirmationPage | None:
+    """What the confirmation page shows, read in one query; None if there
+    is no such signature."""
+    def build():
+        signature, campaign = Signature.__table__, Campaign.__table__
+        return (select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
+                       _confirmed_count(signature.c.campaign_id).label("count"))
+                .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
+                .where(signature.c.id == bindparam("signature_id")))
+
+    row = db.session.connection().execute(_cached_statement("confirmation_page", build),
+                                          {"signature_id": signature_id}).one_or_none()
     if row is None:
         return None
-    signature, total = row
-    db.session.expunge(signature.campaign)
-    db.session.expunge(signature)
-    return signature, int(total)
+    return ConfirmationPage(row.status, CampaignSummary(*(getattr(row, n) for n in _CAMPAIGN_SHOWN)), int(row.count))
+
+
+def _confirm_in_one_statement(signature_id: int) -> ConfirmationPage | None:
+    """PostgreSQL: the status change, the counts and the page's read in one
+    statement (data-modifying CTEs), a transaction by itself. Its final
+    SELECT sees the database as the statement began, so the page adds this
+    confirmation to what it read."""
+    now = utcnow()
+    shards = current_app.config["COUNTER_SHARDS"]
+    params = {"signature_id": signature_id, "now": now, "day": now.date(),
+              "pending": SignatureStatus.PENDING.value, "confirmed": SignatureStatus.CONFIRMED.value,
+              "pending_shard": random.randrange(shards), "confirmed_shard": random.randrange(shards),
+              "daily_shard": random.randrange(shards)}
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_cached_statement("confirm_in_one_statement", _build_confirm_statement),
+                                 params).one_or_none()
+    if row is None:
+        return None
+    if not row.confirmed_now and row.status == SignatureStatus.PENDING:
+        # A click at the same moment confirmed it while this statement waited
+        # for the row: its read is from before that, so read again.
+        return confirmation_page(signature_id)
+    status = SignatureStatus.CONFIRMED.value if row.confirmed_now else row.status
+    return ConfirmationPage(status, CampaignSummary(*(getattr(row, n) for n in _CAMPAIGN_SHOWN)),
+                            int(row.count) + (1 if row.confirmed_now else 0))
+
+
+def _build_confirm_statement():
+    signature, campaign = Signature.__table__, Campaign.__table__
+    tally, daily = SignatureTally.__table__, DailyCountryCount.__table__
+    changed = (
+        update(signature)
+        .where(signature.c.id == bindparam("signature_id"), signature.c.status == bindparam("pending"))
+        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"))
+        .returning(signature.c.campaign_id, signature.c.email_opt_in, signature.c.country)
+        .cte("changed")
+    )
+    # Pending row first, then confirmed: the order every count change locks in.
+    moves = postgresql.insert(tally).from_select(
+        ["campaign_id", "status", "email_opt_in", "shard", "signatures"],
+        union_all(
+            select(changed.c.campaign_id, bindparam("pending"), changed.c.email_opt_in,
+                   bindparam("pending_shard"), literal(-1)),
+            select(changed.c.campaign_id, bindparam("confirmed"), changed.c.email_opt_in,
+                   bindparam("confirmed_shard"), literal(1)),
+        ),
+    )
+    moves = moves.on_conflict_do_update(
+        index_elements=["campaign_id", "status", "email_opt_in", "shard"],
+        set_={"signatures": tally.c.signatures + moves.excluded.signatures},
+    ).cte("moved")
+    by_day = postgresql.insert(daily).from_select(
+        ["campaign_id", "day", "country", "shard", "signatures"],
+        select(changed.c.campaign_id, bindparam("day"), changed.c.country, bindparam("daily_shard"), literal(1)),
+    )
+    by_day = by_day.on_conflict_do_update(
+        index_elements=["campaign_id", "day", "country", "shard"],
+        set_={"signatures": daily.c.signatures + by_day.excluded.signatures},
+    ).cte("counted_by_day")
+    return (
+        select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
+               _confirmed_count(signature.c.campaign_id).label("count"),
+               exists(select(changed.c.campaign_id)).label("confirmed_now"))
+        .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
+        .where(signature.c.id == bindparam("signature_id"))
+        .add_cte(moves, by_day)
+    )
 
 
 def _upsert_add(model, rows: list[dict]) -> None:

@@ -10,7 +10,7 @@ from campaign import signing
 from campaign.extensions import db
 from campaign.models import DailyCountryCount, OutboxMessage, Signature, SignatureStatus
 
-from .builders import make_campaign, sign
+from .builders import csrf_token, make_campaign, sign
 
 
 @pytest.fixture
@@ -70,6 +70,38 @@ def test_many_confirmations_at_once_keep_the_count_true(app, postgres_only):
             select(DailyCountryCount.country, func.sum(DailyCountryCount.signatures))
             .group_by(DailyCountryCount.country)).all())
         assert by_country == {c: 50 for c in countries}
+
+
+def test_confirmation_clicks_at_once_count_each_signature_once(app, postgres_only):
+    """Through the page, as people click: 100 signatures, each link pressed
+    twice at the same moment by 20 visitors at a time; every page says
+    confirmed, and the counts (total, by country) equal the rows."""
+    countries = ["GB", "FR", "DE", "US"]
+    with app.app_context():
+        campaign = make_campaign(slug="clicks")
+        for i in range(100):
+            signing.sign(campaign, signing.Pledge(
+                f"C{i}", "Clicker", f"c{i}@example.com", countries[i % 4], None, True, False))
+        paths = [f"/confirm/{signing.confirmation_token(i)}"
+                 for i in db.session.execute(select(Signature.id)).scalars()]
+        campaign_id = campaign.id
+    token = csrf_token(app.test_client().get(paths[0]).get_data(as_text=True))
+    clients = [app.test_client() for _ in range(20)]
+
+    def click(i):
+        # Visitors i and i + 10 press the same ten links in the same order.
+        return [clients[i].post(paths[step * 10 + i % 10], data={"csrf_token": token}) for step in range(10)]
+
+    pages = [page for batch in run_together(20, click) for page in batch]
+    assert {page.status_code for page in pages} == {200}
+    assert all("Your signature is confirmed" in page.get_data(as_text=True) for page in pages)
+    with app.app_context():
+        assert signing.signature_count(campaign_id) == 100
+        assert signing.status_counts(campaign_id) == {("confirmed", True): 100, ("pending", True): 0}
+        by_country = dict(db.session.execute(
+            select(DailyCountryCount.country, func.sum(DailyCountryCount.signatures))
+            .group_by(DailyCountryCount.country)).all())
+        assert by_country == {c: 25 for c in countries}
 
 
 def test_recount_repairs_drift(ctx):

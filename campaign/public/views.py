@@ -209,21 +209,19 @@ def confirm(token: str):
     if request.method == "POST":
         form.validate()
         _refuse_forged(form)
-        shown = signing.confirm_and_read(signature_id)
+        page = signing.confirm_and_read(signature_id)
     else:
-        shown = signing.signature_and_count(signature_id)
-    if shown is None:
+        page = signing.confirmation_page(signature_id)
+    if page is None:
         abort(404)
-    signature, count = shown
-    campaign = signature.campaign
-    if signature.status == SignatureStatus.PENDING:
-        return render_template("public/confirm.html", campaign=campaign, form=form)
+    if page.status == SignatureStatus.PENDING:
+        return render_template("public/confirm.html", campaign=page.campaign, form=form)
     return render_template(
         "public/confirmed.html",
-        campaign=campaign,
-        signature=signature,
-        count=count,
-        share=share_links(campaign),
+        campaign=page.campaign,
+        signature=page,
+        count=page.count,
+        share=share_links(page.campaign),
     )
 
 
