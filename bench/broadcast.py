@@ -56,17 +56,23 @@ def seed_supporters(url: str, n: int) -> int:
         db.session.commit()
         campaign_id = campaign.id
         db.engine.dispose()
+    copy_signers(url, campaign_id, n, "supporter", "confirmed", opt_in=True)
+    return campaign_id
+
+
+def copy_signers(url: str, campaign_id: int, n: int, prefix: str, status: str, opt_in: bool) -> None:
+    """COPY ``n`` signatures (``<prefix><i>@example.org``) into the campaign."""
     columns = ("campaign_id, given_name, family_name, email, email_normalised, email_domain, country, "
                "email_opt_in, show_name, status, created_at, confirmed_at, emails_sent")
+    confirmed_at = "2026-01-01" if status == "confirmed" else None
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY signature ({columns}) FROM STDIN") as copy:
             for i in range(n):
-                email = f"supporter{i}@example.org"
-                copy.write_row((campaign_id, f"Supporter{i}", "Bench", email, email, "example.org", "GB",
-                                True, False, "confirmed", "2026-01-01", "2026-01-01", 1))
+                email = f"{prefix}{i}@example.org"
+                copy.write_row((campaign_id, f"{prefix.title()}{i}", "Bench", email, email, "example.org", "GB",
+                                opt_in, False, status, "2026-01-01", confirmed_at, 1))
         conn.commit()
         cur.execute("ANALYZE signature")
-    return campaign_id
 
 
 def fan_out(url: str, port: int, campaign_id: int) -> tuple[int, float]:
@@ -153,14 +159,8 @@ def run_workers(url: str, port: int, count: int, batch: int) -> float:
 def queue_confirmations(url: str, campaign_id: int, n: int) -> None:
     """``n`` pending signatures, each with its confirmation email queued as
     signing queues it: a row naming the signature, nothing rendered."""
-    columns = ("campaign_id, given_name, family_name, email, email_normalised, email_domain, country, "
-               "email_opt_in, show_name, status, created_at, emails_sent")
+    copy_signers(url, campaign_id, n, "signer", "pending", opt_in=False)
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY signature ({columns}) FROM STDIN") as copy:
-            for i in range(n):
-                email = f"signer{i}@example.net"
-                copy.write_row((campaign_id, f"Signer{i}", "Bench", email, email, "example.net", "FR",
-                                False, False, "pending", "2026-01-01", 1))
         cur.execute("INSERT INTO outbox_message (kind, recipient, subject, body_text, signature_id, status, "
                     "created_at, due_at, attempts) SELECT 'confirmation', email, '', '', id, 'queued', now(), "
                     "now() - interval '1 hour', 0 FROM signature WHERE campaign_id = %s AND status = 'pending'",

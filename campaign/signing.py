@@ -187,14 +187,9 @@ def _build_sign_statement():
                    signature.c.created_at)
         .cte("new_signature")
     )
-    count = postgresql.insert(tally).from_select(
-        ["campaign_id", "status", "email_opt_in", "shard", "signatures"],
-        select(new.c.campaign_id, bindparam("status"), new.c.email_opt_in, bindparam("shard"), literal(1)),
-    )
-    count = count.on_conflict_do_update(
-        index_elements=["campaign_id", "status", "email_opt_in", "shard"],
-        set_={"signatures": tally.c.signatures + count.excluded.signatures},
-    ).cte("counted")
+    count = _counted_from(tally, _TALLY_KEYS, select(
+        new.c.campaign_id, bindparam("status"), new.c.email_opt_in, bindparam("shard"), literal(1),
+    )).cte("counted")
     queue = insert(message).from_select(
         ["kind", "recipient", "subject", "body_text", "signature_id", "status", "created_at", "due_at", "attempts"],
         select(bindparam("kind"), new.c.email, literal(""), literal(""), new.c.id, bindparam("queued"),
@@ -414,27 +409,15 @@ def _build_confirm_statement():
         .cte("changed")
     )
     # Pending row first, then confirmed: the order every count change locks in.
-    moves = postgresql.insert(tally).from_select(
-        ["campaign_id", "status", "email_opt_in", "shard", "signatures"],
-        union_all(
-            select(changed.c.campaign_id, bindparam("pending"), changed.c.email_opt_in,
-                   bindparam("pending_shard"), literal(-1)),
-            select(changed.c.campaign_id, bindparam("confirmed"), changed.c.email_opt_in,
-                   bindparam("confirmed_shard"), literal(1)),
-        ),
-    )
-    moves = moves.on_conflict_do_update(
-        index_elements=["campaign_id", "status", "email_opt_in", "shard"],
-        set_={"signatures": tally.c.signatures + moves.excluded.signatures},
-    ).cte("moved")
-    by_day = postgresql.insert(daily).from_select(
-        ["campaign_id", "day", "country", "shard", "signatures"],
-        select(changed.c.campaign_id, bindparam("day"), changed.c.country, bindparam("daily_shard"), literal(1)),
-    )
-    by_day = by_day.on_conflict_do_update(
-        index_elements=["campaign_id", "day", "country", "shard"],
-        set_={"signatures": daily.c.signatures + by_day.excluded.signatures},
-    ).cte("counted_by_day")
+    moves = _counted_from(tally, _TALLY_KEYS, union_all(
+        select(changed.c.campaign_id, bindparam("pending"), changed.c.email_opt_in,
+               bindparam("pending_shard"), literal(-1)),
+        select(changed.c.campaign_id, bindparam("confirmed"), changed.c.email_opt_in,
+               bindparam("confirmed_shard"), literal(1)),
+    )).cte("moved")
+    by_day = _counted_from(daily, _DAILY_KEYS, select(
+        changed.c.campaign_id, bindparam("day"), changed.c.country, bindparam("daily_shard"), literal(1),
+    )).cte("counted_by_day")
     return (
         select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
                _confirmed_count(signature.c.campaign_id).label("count"),
@@ -445,21 +428,30 @@ def _build_confirm_statement():
     )
 
 
+_TALLY_KEYS = ["campaign_id", "status", "email_opt_in", "shard"]
+_DAILY_KEYS = ["campaign_id", "day", "country", "shard"]
+
+
+def _or_add(stmt, keys: list[str]):
+    """An INSERT into a count table that adds its ``signatures`` to the row
+    already there, if there is one."""
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={"signatures": stmt.table.c.signatures + stmt.excluded.signatures})
+
+
+def _counted_from(table, keys: list[str], rows):
+    """PostgreSQL INSERT ... SELECT into a count table, adding to rows already there."""
+    return _or_add(postgresql.insert(table).from_select([*keys, "signatures"], rows), keys)
+
+
 def _upsert_add(model, rows: list[dict]) -> None:
     """INSERT each row, or add its ``signatures`` to the row already there.
     One cached statement, executed for every row in order (psycopg sends
     them together); rows are locked in the order given."""
     keys = [column for column in rows[0] if column != "signatures"]
 
-    def build():
-        table = model.__table__
-        stmt = dialect_insert(table)
-        return stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={"signatures": table.c.signatures + stmt.excluded.signatures},
-        )
-
-    statement = _cached_statement(f"upsert:{model.__tablename__}:{','.join(keys)}", build)
+    statement = _cached_statement(f"upsert:{model.__tablename__}:{','.join(keys)}",
+                                  lambda: _or_add(dialect_insert(model.__table__), keys))
     db.session.connection().execute(statement, rows if len(rows) > 1 else rows[0])
 
 

@@ -31,6 +31,14 @@ def run_together(n, work):
         return list(pool.map(start, range(n)))
 
 
+def pending_signatures(campaign, n: int, countries: list[str], opt_in: bool) -> list[int]:
+    """``n`` signatures through the service, spread over ``countries``; their ids."""
+    for i in range(n):
+        signing.sign(campaign, signing.Pledge(
+            f"P{i}", "Person", f"p{i}@example.com", countries[i % len(countries)], None, opt_in, False))
+    return list(db.session.execute(select(Signature.id)).scalars())
+
+
 def test_fifty_identical_submissions_at_once_leave_one_signature(app, postgres_only):
     with app.app_context():
         make_campaign(slug="race")
@@ -47,10 +55,7 @@ def test_many_confirmations_at_once_keep_the_count_true(app, postgres_only):
     countries = ["GB", "FR", "DE", "US"]
     with app.app_context():
         campaign = make_campaign(slug="busy")
-        for i in range(200):
-            signing.sign(campaign, signing.Pledge(
-                f"P{i}", "Person", f"p{i}@example.com", countries[i % 4], None, False, False))
-        ids = list(db.session.execute(select(Signature.id)).scalars())
+        ids = pending_signatures(campaign, 200, countries, opt_in=False)
         campaign_id = campaign.id
 
     def confirm(i):
@@ -79,11 +84,8 @@ def test_confirmation_clicks_at_once_count_each_signature_once(app, postgres_onl
     countries = ["GB", "FR", "DE", "US"]
     with app.app_context():
         campaign = make_campaign(slug="clicks")
-        for i in range(100):
-            signing.sign(campaign, signing.Pledge(
-                f"C{i}", "Clicker", f"c{i}@example.com", countries[i % 4], None, True, False))
         paths = [f"/confirm/{signing.confirmation_token(i)}"
-                 for i in db.session.execute(select(Signature.id)).scalars()]
+                 for i in pending_signatures(campaign, 100, countries, opt_in=True)]
         campaign_id = campaign.id
     token = csrf_token(app.test_client().get(paths[0]).get_data(as_text=True))
     clients = [app.test_client() for _ in range(20)]
