@@ -6,14 +6,19 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # The usual rule: two workers per core, plus one.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Threads (gunicorn's gthread worker): keep-alive connections are kept
+# without tying up a worker, and a request waiting on the database does not
+# hold up the next one. Each thread may hold one database connection.
 threads = int(os.environ.get("GUNICORN_THREADS", 8))
 # A request taking longer than this is stuck (the database has its own, shorter timeouts).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then, so slow leaks cannot grow without bound.
-max_requests = 20000
-max_requests_jitter = 2000
+# (A worker starts cold: high enough that a busy worker is not recycled
+# every few seconds under a spike.)
+max_requests = 500000
+max_requests_jitter = 50000
 # One line per request with its duration and request id. No client address
 # and no path: paths can hold confirmation tokens. The app's own request log
 # (logger "campaign.request") has the path, with tokens replaced by the route.
