@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from sqlalchemy import and_, exists, func, insert, literal, select, update
 
 from . import outbox
-from .extensions import db
+from .extensions import db, on_postgresql
 from .links import absolute_url
 from .models import (
     Campaign,
@@ -125,7 +125,7 @@ def fan_out_batch() -> bool:
                CampaignUpdate.scheduled_at <= now, CampaignUpdate.fanout_done_at.is_(None))
         .order_by(CampaignUpdate.scheduled_at).limit(1)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         # Several workers may fan out different updates; never the same batch.
         due = due.with_for_update(skip_locked=True, of=CampaignUpdate)
     row = db.session.execute(due).scalar_one_or_none()

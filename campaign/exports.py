@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from sqlalchemy import func, select
 
 from . import countries
-from .extensions import db
+from .extensions import db, on_postgresql
 from .models import Campaign, DailyCountryCount, ExportRecord, Organiser, Signature
 from .signing import signature_count
 
@@ -87,7 +87,7 @@ SIGNER_COLUMNS = [
 
 def stream_signers(campaign_id: int, batch: int = 2000) -> Iterator[str | bytes]:
     """The full signer list as CSV chunks, in constant memory."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return _copy_signers(int(campaign_id))
     return _signers_in_batches(campaign_id, batch)
 

@@ -33,9 +33,13 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 
 
+def on_postgresql() -> bool:
+    """Whether the database in use is PostgreSQL (else SQLite)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def dialect_insert(model):
     """INSERT with ON CONFLICT support for whichever database is in use."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return (postgresql.insert if on_postgresql() else sqlite.insert)(model)

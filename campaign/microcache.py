@@ -1,8 +1,9 @@
 """A per-process cache that keeps a value for about a second.
 
-On launch day thousands of visitors a second ask for the same campaign
-page, count and signing terms. Without a CDN in front, this makes that cost
-one database read per second per process instead of one per visitor. It is
+On launch day thousands of visitors a second sign the same campaign; the
+sign POST keeps what it needs of the campaign here, so that costs one
+database read per second per process instead of one per signature (pages
+and counts are kept whole, in campaign/http_cache). It is
 only a cache: nothing in it is needed by any other process, and with
 ``seconds`` at 0 it keeps nothing."""
 from __future__ import annotations
@@ -35,10 +36,6 @@ class MicroCache:
                 self._entries.clear()
             self._entries[key] = (now + seconds, value)
         return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 micro_cache = MicroCache()

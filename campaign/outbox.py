@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from . import tokens
-from .extensions import db
+from .extensions import db, on_postgresql
 from .links import absolute_url
 from .models import (
     CampaignUpdate,
@@ -88,8 +88,8 @@ def enqueue_confirmation(signature_id: int, recipient: str) -> None:
     It is rendered when it is sent, from the signature it names: signing
     writes one small row and renders nothing, and the email is not sent
     at all if the signature was confirmed or removed meanwhile."""
-    db.session.connection().execute(_insert_message, {"kind": CONFIRMATION, "recipient": recipient,
-                                         "signature_id": signature_id})
+    db.session.connection().execute(
+        _insert_message, {"kind": CONFIRMATION, "recipient": recipient, "signature_id": signature_id})
 
 
 def _confirmation(signature: Signature) -> tuple[str, str, str]:
@@ -172,7 +172,7 @@ def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
     )
     candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.due_at).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(db.session.execute(candidates).scalars())
     if not ids:

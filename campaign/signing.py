@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, se
 from sqlalchemy.dialects import postgresql
 
 from . import outbox, tokens
-from .extensions import db, dialect_insert
+from .extensions import db, dialect_insert, on_postgresql
 from .links import absolute_url
 from .microcache import micro_cache
 from .models import (
@@ -112,8 +112,7 @@ def signing_terms(slug: str) -> SigningTerms | None:
             return None
         return SigningTerms(row.id, row.slug, row.status, row.postcode_required)
 
-    terms = micro_cache.get(f"terms:{slug}", current_app.config["PUBLIC_MICROCACHE_SECONDS"], load)
-    return terms
+    return micro_cache.get(f"terms:{slug}", current_app.config["PUBLIC_MICROCACHE_SECONDS"], load)
 
 
 class SignOutcome(enum.Enum):
@@ -151,10 +150,11 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
         "last_emailed_at": now,
         "created_at": now,
     }
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         signature_id = _sign_in_one_statement(values)
     else:
-        signature_id = db.session.connection().execute(_insert_signature(), values).scalar()
+        signature_id = db.session.connection().execute(_cached_statement(
+            "insert_signature", lambda: _new_signature(values).returning(Signature.__table__.c.id)), values).scalar()
         if signature_id is not None:
             count_transition(campaign.id, pledge.email_opt_in, None, SignatureStatus.PENDING)
             outbox.enqueue_confirmation(signature_id, values["email"])
@@ -172,21 +172,15 @@ def _sign_in_one_statement(values: dict) -> int | None:
     of six (BEGIN, three INSERTs, COMMIT and the pool's check)."""
     params = {**values, "shard": random.randrange(current_app.config["COUNTER_SHARDS"]),
               "kind": outbox.CONFIRMATION, "queued": OutboxStatus.QUEUED.value}
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(_cached_statement("sign_in_one_statement", _build_sign_statement),
-                                  params).scalar()
+    row = _alone("sign_in_one_statement", lambda: _build_sign_statement(values), params)
+    return None if row is None else row.id
 
 
-def _build_sign_statement():
+def _build_sign_statement(values: dict):
     signature, tally, message = Signature.__table__, SignatureTally.__table__, OutboxMessage.__table__
-    new = (
-        postgresql.insert(signature)
-        .values({column: bindparam(column) for column in _SIGNATURE_VALUES})
-        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(signature.c.id, signature.c.campaign_id, signature.c.email_opt_in, signature.c.email,
-                   signature.c.created_at)
-        .cte("new_signature")
-    )
+    new = _new_signature(values).returning(
+        signature.c.id, signature.c.campaign_id, signature.c.email_opt_in, signature.c.email, signature.c.created_at,
+    ).cte("new_signature")
     count = _counted_from(tally, _TALLY_KEYS, select(
         new.c.campaign_id, bindparam("status"), new.c.email_opt_in, bindparam("shard"), literal(1),
     )).cte("counted")
@@ -198,9 +192,12 @@ def _build_sign_statement():
     return select(new.c.id).add_cte(count, queue)
 
 
-_SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email_normalised", "email_domain",
-                     "country", "postal_code", "email_opt_in", "show_name", "ip_hash", "status", "emails_sent",
-                     "last_emailed_at", "created_at")
+def _new_signature(values: dict):
+    """INSERT ... ON CONFLICT DO NOTHING of the signature: it returns no row
+    when the address has already signed, with no error to recover from."""
+    return (dialect_insert(Signature.__table__)
+            .values({column: bindparam(column) for column in values})
+            .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"]))
 
 
 _statements: dict[tuple[str, str], object] = {}
@@ -208,9 +205,8 @@ _statements: dict[tuple[str, str], object] = {}
 
 def _cached_statement(name: str, build):
     """A statement built once per dialect and reused: building and compiling
-    SQLAlchemy statements is a large share of a sign POST's time. Core
-    statements on the hot paths also run on the session's connection
-    directly, in its transaction, skipping the ORM's execute machinery."""
+    SQLAlchemy statements is a large share of a sign POST's time. The hot
+    paths run them as Core statements, skipping the ORM's execute machinery."""
     key = (name, db.session.get_bind().dialect.name)
     statement = _statements.get(key)
     if statement is None:
@@ -218,14 +214,11 @@ def _cached_statement(name: str, build):
     return statement
 
 
-def _insert_signature():
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: None when the address
-    has already signed, with no error to recover from."""
-    return _cached_statement("insert_signature", lambda: (
-        dialect_insert(Signature.__table__)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(Signature.__table__.c.id)
-    ))
+def _alone(name: str, build, params: dict):
+    """Run one cached statement in autocommit, on a connection of its own
+    (a single statement is a transaction by itself); its row, or None."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(_cached_statement(name, build), params).one_or_none()
 
 
 def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
@@ -308,7 +301,7 @@ def confirm_and_read(signature_id: int) -> ConfirmationPage | None:
     transaction (the count already includes this signature). On PostgreSQL
     it is one statement in autocommit: one round trip to the database. None
     if there is no such signature."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return _confirm_in_one_statement(signature_id)
     _confirm(signature_id)
     page = confirmation_page(signature_id)
@@ -321,7 +314,7 @@ def _confirm(signature_id: int) -> bool:
     # once, even when both arrive together) and returns what the counts need.
     now = utcnow()
     changed = db.session.connection().execute(
-        _confirm_statement(), {"signature_id": signature_id, "now": now}).one_or_none()
+        _cached_statement("confirm", _confirm_update), _confirm_params(signature_id, now)).one_or_none()
     if changed is not None:
         count_transition(changed.campaign_id, changed.email_opt_in, SignatureStatus.PENDING,
                          SignatureStatus.CONFIRMED, day=now.date(), country=changed.country)
@@ -335,14 +328,20 @@ def confirm_signature(signature: Signature) -> bool:
     return confirmed
 
 
-def _confirm_statement():
+def _confirm_update():
+    """The guarded UPDATE ... RETURNING what the counts need."""
     table = Signature.__table__
-    return _cached_statement("confirm", lambda: (
+    return (
         update(table)
-        .where(table.c.id == bindparam("signature_id"), table.c.status == SignatureStatus.PENDING.value)
-        .values(status=SignatureStatus.CONFIRMED.value, confirmed_at=bindparam("now"))
+        .where(table.c.id == bindparam("signature_id"), table.c.status == bindparam("pending"))
+        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"))
         .returning(table.c.campaign_id, table.c.email_opt_in, table.c.country)
-    ))
+    )
+
+
+def _confirm_params(signature_id: int, now: dt.datetime) -> dict:
+    return {"signature_id": signature_id, "now": now, "pending": SignatureStatus.PENDING.value,
+            "confirmed": SignatureStatus.CONFIRMED.value}
 
 
 _CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text")
@@ -356,21 +355,26 @@ def _confirmed_count(campaign_id):
     )
 
 
+def _page_query():
+    """The signature's status, its campaign as the pages show it, and the
+    campaign's confirmed count."""
+    signature, campaign = Signature.__table__, Campaign.__table__
+    return (select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
+                   _confirmed_count(signature.c.campaign_id).label("count"))
+            .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
+            .where(signature.c.id == bindparam("signature_id")))
+
+
+def _page(row, status: str, count: int) -> ConfirmationPage:
+    return ConfirmationPage(status, CampaignSummary(*(getattr(row, name) for name in _CAMPAIGN_SHOWN)), count)
+
+
 def confirmation_page(signature_id: int) -> ConfirmationPage | None:
     """What the confirmation page shows, read in one query; None if there
     is no such signature."""
-    def build():
-        signature, campaign = Signature.__table__, Campaign.__table__
-        return (select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
-                       _confirmed_count(signature.c.campaign_id).label("count"))
-                .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
-                .where(signature.c.id == bindparam("signature_id")))
-
-    row = db.session.connection().execute(_cached_statement("confirmation_page", build),
+    row = db.session.connection().execute(_cached_statement("confirmation_page", _page_query),
                                           {"signature_id": signature_id}).one_or_none()
-    if row is None:
-        return None
-    return ConfirmationPage(row.status, CampaignSummary(*(getattr(row, n) for n in _CAMPAIGN_SHOWN)), int(row.count))
+    return None if row is None else _page(row, row.status, int(row.count))
 
 
 def _confirm_in_one_statement(signature_id: int) -> ConfirmationPage | None:
@@ -380,34 +384,24 @@ def _confirm_in_one_statement(signature_id: int) -> ConfirmationPage | None:
     confirmation to what it read."""
     now = utcnow()
     shards = current_app.config["COUNTER_SHARDS"]
-    params = {"signature_id": signature_id, "now": now, "day": now.date(),
-              "pending": SignatureStatus.PENDING.value, "confirmed": SignatureStatus.CONFIRMED.value,
+    params = {**_confirm_params(signature_id, now), "day": now.date(),
               "pending_shard": random.randrange(shards), "confirmed_shard": random.randrange(shards),
               "daily_shard": random.randrange(shards)}
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_cached_statement("confirm_in_one_statement", _build_confirm_statement),
-                                 params).one_or_none()
+    row = _alone("confirm_in_one_statement", _build_confirm_statement, params)
     if row is None:
         return None
     if not row.confirmed_now and row.status == SignatureStatus.PENDING:
         # A click at the same moment confirmed it while this statement waited
         # for the row: its read is from before that, so read again.
         return confirmation_page(signature_id)
-    status = SignatureStatus.CONFIRMED.value if row.confirmed_now else row.status
-    return ConfirmationPage(status, CampaignSummary(*(getattr(row, n) for n in _CAMPAIGN_SHOWN)),
-                            int(row.count) + (1 if row.confirmed_now else 0))
+    if row.confirmed_now:
+        return _page(row, SignatureStatus.CONFIRMED.value, int(row.count) + 1)
+    return _page(row, row.status, int(row.count))
 
 
 def _build_confirm_statement():
-    signature, campaign = Signature.__table__, Campaign.__table__
     tally, daily = SignatureTally.__table__, DailyCountryCount.__table__
-    changed = (
-        update(signature)
-        .where(signature.c.id == bindparam("signature_id"), signature.c.status == bindparam("pending"))
-        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"))
-        .returning(signature.c.campaign_id, signature.c.email_opt_in, signature.c.country)
-        .cte("changed")
-    )
+    changed = _confirm_update().cte("changed")
     # Pending row first, then confirmed: the order every count change locks in.
     moves = _counted_from(tally, _TALLY_KEYS, union_all(
         select(changed.c.campaign_id, bindparam("pending"), changed.c.email_opt_in,
@@ -418,14 +412,8 @@ def _build_confirm_statement():
     by_day = _counted_from(daily, _DAILY_KEYS, select(
         changed.c.campaign_id, bindparam("day"), changed.c.country, bindparam("daily_shard"), literal(1),
     )).cte("counted_by_day")
-    return (
-        select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
-               _confirmed_count(signature.c.campaign_id).label("count"),
-               exists(select(changed.c.campaign_id)).label("confirmed_now"))
-        .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
-        .where(signature.c.id == bindparam("signature_id"))
-        .add_cte(moves, by_day)
-    )
+    return _page_query().add_columns(exists(select(changed.c.campaign_id)).label("confirmed_now")).add_cte(
+        moves, by_day)
 
 
 _TALLY_KEYS = ["campaign_id", "status", "email_opt_in", "shard"]
@@ -518,7 +506,7 @@ def recount(campaign: Campaign) -> tuple[int, int]:
     """Rebuild a campaign's stored counts from its signature rows.
     Returns (count before, count after)."""
     before = signature_count(campaign.id)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         # Hold off writers (they take ROW EXCLUSIVE on these tables) while
         # the counts are rebuilt; readers are not blocked.
         db.session.execute(

@@ -14,9 +14,7 @@ does on every request), so a cache keeps visitors who carry a cookie, such as
 logged-in organisers, on variants of their own; first-time visitors share one."""
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
@@ -24,8 +22,6 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
-
-from ..microcache import micro_cache
 
 TOKEN_HOURS = 48
 
@@ -79,29 +75,16 @@ class PageCSRF(CSRF):
             raise ValidationError(_l("This form has expired."))
 
 
-def public_response(key: str, mimetype: str, render: Callable[[], bytes]) -> Response:
-    """A cacheable public response, from the micro-cache when fresh."""
-    def render_with_etag() -> tuple[bytes, str]:
-        body = render()
-        return body, hashlib.blake2b(body, digest_size=16).hexdigest()
-
-    body, etag = micro_cache.get(key, current_app.config["PUBLIC_MICROCACHE_SECONDS"], render_with_etag)
-    response = Response(body, mimetype=mimetype)
-    response.set_etag(etag)
-    return cache_publicly(response)
-
-
 def cache_publicly(response: Response) -> Response:
     """Let shared caches keep the response briefly, browsers revalidate every
-    time (a 304 when the ETag matches). With the micro-cache, a count is never
-    older than PUBLIC_MICROCACHE_SECONDS + PUBLIC_CACHE_SECONDS +
-    PUBLIC_STALE_SECONDS: within the 5 seconds promised."""
+    time (a 304 when the ETag matches). With each process's own copy (see
+    campaign/http_cache), a count is never older than PUBLIC_MICROCACHE_SECONDS
+    + PUBLIC_CACHE_SECONDS + PUBLIC_STALE_SECONDS: within the 5 seconds promised."""
     config = current_app.config
     response.headers["Cache-Control"] = (
         f"public, max-age=0, s-maxage={config['PUBLIC_CACHE_SECONDS']}, "
         f"stale-while-revalidate={config['PUBLIC_STALE_SECONDS']}")
-    if not response.get_etag()[0]:
-        response.add_etag()
+    response.add_etag()
     if "If-None-Match" not in request.headers:  # nothing to compare: skip the work
         return response
     return response.make_conditional(request)

@@ -1,13 +1,13 @@
 """Public pages: campaigns, signing, confirming, counts."""
 from __future__ import annotations
 
-import json
-
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
+    jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,7 +24,7 @@ from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
 from ..sharing import share_links
 from ..windows import calendar_file, describe_window
 from .forms import BusinessForm, ConfirmForm, SignForm
-from .shared_pages import public_response
+from .shared_pages import cache_publicly
 
 bp = Blueprint("public", __name__)
 
@@ -75,11 +75,8 @@ def index():
 def campaign_page(slug: str):
     """The campaign: its pledge, story, count and the signing form. The same
     for every visitor, so a CDN may keep it for a few seconds."""
-    def render() -> bytes:
-        body, _ = render_campaign(_public_campaign(slug))
-        return body.encode()
-
-    return public_response(f"page:{slug}", "text/html", render)
+    body, status = render_campaign(_public_campaign(slug))
+    return cache_publicly(make_response(body, status))
 
 
 def _refuse_forged(form) -> None:
@@ -170,17 +167,15 @@ def media(name: str):
 @bp.get("/c/<slug>/count.json")
 def count_json(slug: str):
     """The live count, for the page's enhancement and for partners."""
-    def render() -> bytes:
-        campaign = _public_campaign(slug)
-        count = signing.signature_count(campaign.id)
-        return json.dumps({
-            "slug": campaign.slug,
-            "signatures": count,
-            "goal": signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
-            "status": campaign.status,
-        }).encode()
-
-    return public_response(f"count:{slug}", "application/json", render)
+    campaign = _public_campaign(slug)
+    count = signing.signature_count(campaign.id)
+    response = jsonify(
+        slug=campaign.slug,
+        signatures=count,
+        goal=signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
+        status=campaign.status,
+    )
+    return cache_publicly(response)
 
 
 @bp.get("/c/<slug>/calendar.ics")
