@@ -94,15 +94,34 @@ def wrk(url: str, script: str, duration: int, env: dict | None = None, delay_ms:
     return result
 
 
-def measure(url: str, script: str, duration: int, env: dict | None = None) -> dict:
-    """Peak rate, then latency with each connection paced to about half of it."""
-    peak = wrk(url, script, duration, {**(env or {}), "WRK_PART": "0"})
+def measure(url: str, script: str, duration: int, env: dict | None = None, stored=None) -> dict:
+    """Peak rate, then latency with each connection paced to about half of it.
+    ``stored``, if given, counts the rows the requests should each add: a run
+    whose requests did not all store one (say, addresses that had signed
+    before) measured something else, and stops the benchmark."""
+    def run(part: str, delay_ms: float = 0) -> dict:
+        before = stored() if stored else 0
+        result = wrk(url, script, duration, {**(env or {}), "WRK_PART": part}, delay_ms=delay_ms)
+        if stored and stored() - before < result["requests"]:
+            raise SystemExit(f"{url}: {result['requests']} requests answered but only {stored() - before} "
+                             "new rows stored")
+        return result
+
+    peak = run("0")
     # Each connection waits ``delay`` on average between a response and its
     # next request: at most half the peak rate whatever the latency (the
     # rate actually reached is reported).
-    delay = CONNECTIONS * 1000 / (peak["rps"] * 0.5)
-    paced = wrk(url, script, duration, {**(env or {}), "WRK_PART": "1"}, delay_ms=delay)
+    paced = run("1", delay_ms=CONNECTIONS * 1000 / (peak["rps"] * 0.5))
     return {"peak": peak, "paced": paced}
+
+
+def rows_counter(url: str, campaign_id: int, status: str):
+    """Counts the campaign's signatures with ``status``."""
+    def count() -> int:
+        with psycopg.connect(psycopg_dsn(url)) as conn:
+            return conn.execute("SELECT count(*) FROM signature WHERE campaign_id = %s AND status = %s",
+                                (campaign_id, status)).fetchone()[0]
+    return count
 
 
 def pending_tokens(url: str, campaign_id: int, n: int, path: Path) -> None:
@@ -202,17 +221,19 @@ def main() -> None:
     try:
         token = form_token(site.url, "small")
         post_env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
-        scenarios = {"bare Flask hello (baseline)": (hello.url + "/", "get.lua", None)}
+        scenarios = {"bare Flask hello (baseline)": (hello.url + "/", "get.lua", None, None)}
         for size, slug in (("1k", "small"), ("1M", "large")):
-            scenarios[f"campaign page GET [{size}]"] = (f"{site.url}/c/{slug}", "get.lua", None)
+            scenarios[f"campaign page GET [{size}]"] = (f"{site.url}/c/{slug}", "get.lua", None, None)
             scenarios[f"sign POST [{size}]"] = (f"{site.url}/c/{slug}/sign", "sign.lua",
-                                                {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"})
-        scenarios["count.json GET [1k]"] = (f"{site.url}/c/small/count.json", "get.lua", None)
+                                                {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"},
+                                                rows_counter(url, ids[slug], "pending"))
+        scenarios["count.json GET [1k]"] = (f"{site.url}/c/small/count.json", "get.lua", None, None)
         scenarios["confirm POST [1k]"] = (site.url, "confirm.lua",
-                                          {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)})
-        for name, (target, script, env) in scenarios.items():
+                                          {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)},
+                                          rows_counter(url, ids["small"], "confirmed"))
+        for name, (target, script, env, stored) in scenarios.items():
             if name.startswith("bare") or not args.only or any(word in name for word in args.only):
-                results[name] = measure(target, script, args.duration, env)
+                results[name] = measure(target, script, args.duration, env, stored)
         worker_mb = site.worker_peak_mb()
     finally:
         site.stop()

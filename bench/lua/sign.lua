@@ -2,7 +2,9 @@
 dofile(os.getenv("WRK_LUA_DIR") .. "/report.lua")
 local token = os.getenv("WRK_FORM_TOKEN")
 local origin = os.getenv("WRK_ORIGIN")
-local run = os.getenv("WRK_RUN") or "0"
+-- The peak run and the paced run are separate wrk runs: WRK_PART keeps
+-- their addresses apart, or the paced run would only sign again.
+local run = (os.getenv("WRK_RUN") or "0") .. "-" .. (os.getenv("WRK_PART") or "0")
 local count = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
