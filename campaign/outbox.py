@@ -80,16 +80,19 @@ def enqueue_rendered(*, kind: str, recipient: str, subject: str, text: str, html
 
 
 CONFIRMATION = "confirmation"
+ALREADY_SIGNED = "already_signed"
 _insert_message = insert(OutboxMessage.__table__)
 
 
-def enqueue_confirmation(signature_id: int, recipient: str) -> None:
-    """Queue a signature's confirmation email in the current transaction.
-    It is rendered when it is sent, from the signature it names: signing
-    writes one small row and renders nothing, and the email is not sent
-    at all if the signature was confirmed or removed meanwhile."""
+def enqueue_confirmation(signature_id: int, recipient: str, kind: str = CONFIRMATION) -> None:
+    """Queue a signature's confirmation email (or, with ``kind``
+    ALREADY_SIGNED, the note to an address that signed again after
+    confirming) in the current transaction. It is rendered when it is sent,
+    from the signature it names: signing writes one small row and renders
+    nothing, and the email is not sent at all if the signature has moved on
+    meanwhile (confirmed, invalidated or removed)."""
     db.session.connection().execute(
-        _insert_message, {"kind": CONFIRMATION, "recipient": recipient, "signature_id": signature_id})
+        _insert_message, {"kind": kind, "recipient": recipient, "signature_id": signature_id})
 
 
 def _confirmation(signature: Signature) -> tuple[str, str, str]:
@@ -102,8 +105,25 @@ def _confirmation(signature: Signature) -> tuple[str, str, str]:
     })
 
 
+def _already_signed(signature: Signature) -> tuple[str, str, str]:
+    campaign = signature.campaign
+    return render_email("already_signed", {
+        "signature": signature,
+        "campaign": campaign,
+        "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
+    })
+
+
+# Emails rendered when sent: how to render each kind, and the status its
+# signature must still have for it to go out.
+_RENDERED_WHEN_SENT = {
+    CONFIRMATION: (_confirmation, SignatureStatus.PENDING),
+    ALREADY_SIGNED: (_already_signed, SignatureStatus.CONFIRMED),
+}
+
+
 def _rendered_when_sent(row: OutboxMessage) -> bool:
-    return row.kind == CONFIRMATION and not row.body_text and row.update_id is None
+    return row.kind in _RENDERED_WHEN_SENT and not row.body_text and row.update_id is None
 
 
 # --- Worker -----------------------------------------------------------------
@@ -225,7 +245,7 @@ class _Deliveries:
             signature = self.signatures.get(row.signature_id)
             if signature is None:
                 return "signature removed"
-            if signature.status != SignatureStatus.PENDING:
+            if signature.status != _RENDERED_WHEN_SENT[row.kind][1]:
                 return f"signature {signature.status}"
             return None
         if not row.update_id:
@@ -245,7 +265,7 @@ class _Deliveries:
     def send(self, connection: _TimeoutConnection, row: OutboxMessage) -> str:
         """Send the row's email; returns its Message-ID."""
         if _rendered_when_sent(row):
-            subject, text, html = _confirmation(self.signatures[row.signature_id])
+            subject, text, html = _RENDERED_WHEN_SENT[row.kind][0](self.signatures[row.signature_id])
             message = _mail_message(row.recipient, subject, text, html, row.headers)
             connection.send(message)
             return message.msgId

@@ -9,12 +9,11 @@ import random
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select, text, union_all, update
+from sqlalchemy import bindparam, case, delete, exists, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects import postgresql
 
 from . import outbox, tokens
 from .extensions import db, dialect_insert, on_postgresql
-from .links import absolute_url
 from .microcache import micro_cache
 from .models import (
     Campaign,
@@ -151,7 +150,10 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
         "created_at": now,
     }
     if on_postgresql():
-        signature_id = _sign_in_one_statement(values)
+        with _autocommit() as connection:
+            signature_id = _sign_in_one_statement(connection, values)
+            if signature_id is None:  # this address has signed here before
+                return _signed_again(campaign.id, normalised, connection)
     else:
         signature_id = db.session.connection().execute(_cached_statement(
             "insert_signature", lambda: _new_signature(values).returning(Signature.__table__.c.id)), values).scalar()
@@ -165,31 +167,36 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
     return SignOutcome.NEW
 
 
-def _sign_in_one_statement(values: dict) -> int | None:
+def _sign_in_one_statement(connection, values: dict) -> int | None:
     """PostgreSQL: the signature, its count and its confirmation email in one
     statement (data-modifying CTEs), which is a transaction by itself: run
     in autocommit, a signing costs one round trip to the database instead
     of six (BEGIN, three INSERTs, COMMIT and the pool's check)."""
     params = {**values, "shard": random.randrange(current_app.config["COUNTER_SHARDS"]),
               "kind": outbox.CONFIRMATION, "queued": OutboxStatus.QUEUED.value}
-    row = _alone("sign_in_one_statement", lambda: _build_sign_statement(values), params)
+    row = connection.execute(_cached_statement("sign_in_one_statement", lambda: _build_sign_statement(values)),
+                             params).one_or_none()
     return None if row is None else row.id
 
 
 def _build_sign_statement(values: dict):
-    signature, tally, message = Signature.__table__, SignatureTally.__table__, OutboxMessage.__table__
+    signature, tally = Signature.__table__, SignatureTally.__table__
     new = _new_signature(values).returning(
         signature.c.id, signature.c.campaign_id, signature.c.email_opt_in, signature.c.email, signature.c.created_at,
     ).cte("new_signature")
     count = _counted_from(tally, _TALLY_KEYS, select(
         new.c.campaign_id, bindparam("status"), new.c.email_opt_in, bindparam("shard"), literal(1),
     )).cte("counted")
-    queue = insert(message).from_select(
-        ["kind", "recipient", "subject", "body_text", "signature_id", "status", "created_at", "due_at", "attempts"],
-        select(bindparam("kind"), new.c.email, literal(""), literal(""), new.c.id, bindparam("queued"),
-               new.c.created_at, new.c.created_at, literal(0)),
-    ).cte("queued")
+    queue = _queue_email(bindparam("kind"), new.c.email, new.c.id, new.c.created_at).cte("queued")
     return select(new.c.id).add_cte(count, queue)
+
+
+def _queue_email(kind, recipient, signature_id, at):
+    """INSERT ... SELECT of an outbox row that is rendered when it is sent."""
+    return insert(OutboxMessage.__table__).from_select(
+        ["kind", "recipient", "subject", "body_text", "signature_id", "status", "created_at", "due_at", "attempts"],
+        select(kind, recipient, literal(""), literal(""), signature_id, bindparam("queued"), at, at, literal(0)),
+    )
 
 
 def _new_signature(values: dict):
@@ -214,59 +221,84 @@ def _cached_statement(name: str, build):
     return statement
 
 
+def _autocommit():
+    """A connection of its own in autocommit, for single statements that are
+    transactions by themselves; returned to the pool when the block ends."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _alone(name: str, build, params: dict):
-    """Run one cached statement in autocommit, on a connection of its own
-    (a single statement is a transaction by itself); its row, or None."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    """Run one cached statement in autocommit; its row, or None."""
+    with _autocommit() as connection:
         return connection.execute(_cached_statement(name, build), params).one_or_none()
 
 
-def _signed_again(campaign_id: int, normalised: str) -> SignOutcome:
-    """Someone signed with an address that already has a signature here."""
+def _signed_again(campaign_id: int, normalised: str, connection=None) -> SignOutcome:
+    """Someone signed with an address that already has a signature here.
+    One conditional UPDATE both checks and spends the email allowance, so
+    racing submissions can never send more than the cap between them; the
+    email it allows (the confirmation again, or a note that the signature
+    already counts) is queued with it and rendered when it is sent. On
+    PostgreSQL (``connection``, in autocommit, the one that tried to sign)
+    both are one statement, like signing: a repeated submission makes three
+    round trips to the database (the pool's check, the signing statement and
+    this one) where it made eight on two connections."""
     now = utcnow()
-    quiet_since = now - dt.timedelta(
-        seconds=current_app.config["SIGNATURE_RESEND_QUIET_SECONDS"]
-    )
-    # One conditional UPDATE both checks and spends the email allowance, so
-    # racing submissions can never send more than the cap between them.
-    claimed = db.session.execute(
-        update(Signature)
-        .where(
-            Signature.campaign_id == campaign_id,
-            Signature.email_normalised == normalised,
-            Signature.status.in_([SignatureStatus.PENDING, SignatureStatus.CONFIRMED]),
-            Signature.emails_sent < current_app.config["SIGNATURE_EMAIL_CAP"],
-            or_(Signature.last_emailed_at.is_(None), Signature.last_emailed_at < quiet_since),
-        )
-        .values(emails_sent=Signature.emails_sent + 1, last_emailed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        return SignOutcome.QUIET
-    signature = db.session.execute(
-        select(Signature).where(
-            Signature.campaign_id == campaign_id, Signature.email_normalised == normalised
-        )
-    ).scalar_one()
-    if signature.status == SignatureStatus.PENDING:
-        outbox.enqueue_confirmation(signature.id, signature.email)
-        outcome = SignOutcome.RESENT
+    params = {
+        "in_campaign": campaign_id,
+        "address": normalised,
+        "now": now,
+        "quiet_since": now - dt.timedelta(seconds=current_app.config["SIGNATURE_RESEND_QUIET_SECONDS"]),
+        "cap": current_app.config["SIGNATURE_EMAIL_CAP"],
+    }
+    if connection is not None:
+        claimed = connection.execute(
+            _cached_statement("sign_again_in_one_statement", _build_sign_again_statement),
+            {**params, "confirmation": outbox.CONFIRMATION, "already_signed": outbox.ALREADY_SIGNED,
+             "pending": SignatureStatus.PENDING.value, "queued": OutboxStatus.QUEUED.value}).one_or_none()
     else:
-        outbox.enqueue(
-            kind="already_signed",
-            recipient=signature.email,
-            template="already_signed",
-            signature_id=signature.id,
-            context={
-                "signature": signature,
-                "campaign": signature.campaign,
-                "campaign_url": absolute_url("public.campaign_page", slug=signature.campaign.slug),
-            },
+        claimed = db.session.connection().execute(_cached_statement("claim_email", lambda: _claim_email().returning(
+            *_CLAIMED)), params).one_or_none()
+        if claimed is not None:
+            outbox.enqueue_confirmation(claimed.id, claimed.email, kind=_email_for(claimed.status))
+            db.session.commit()
+        else:
+            db.session.rollback()
+    if claimed is None:
+        return SignOutcome.QUIET
+    return SignOutcome.RESENT if claimed.status == SignatureStatus.PENDING else SignOutcome.ALREADY_SIGNED
+
+
+_CLAIMED = (Signature.__table__.c.id, Signature.__table__.c.status, Signature.__table__.c.email)
+
+
+def _email_for(status: str) -> str:
+    return outbox.CONFIRMATION if status == SignatureStatus.PENDING else outbox.ALREADY_SIGNED
+
+
+def _claim_email():
+    """The UPDATE that spends one email of a signature's allowance, if it
+    has one left and the last email is not too recent."""
+    signature = Signature.__table__
+    return (
+        update(signature)
+        .where(
+            signature.c.campaign_id == bindparam("in_campaign"),
+            signature.c.email_normalised == bindparam("address"),
+            signature.c.status.in_([SignatureStatus.PENDING.value, SignatureStatus.CONFIRMED.value]),
+            signature.c.emails_sent < bindparam("cap"),
+            or_(signature.c.last_emailed_at.is_(None), signature.c.last_emailed_at < bindparam("quiet_since")),
         )
-        outcome = SignOutcome.ALREADY_SIGNED
-    db.session.commit()
-    return outcome
+        .values(emails_sent=signature.c.emails_sent + 1, last_emailed_at=bindparam("now"))
+    )
+
+
+def _build_sign_again_statement():
+    claimed = _claim_email().returning(*_CLAIMED).cte("claimed")
+    kind = case((claimed.c.status == bindparam("pending"), bindparam("confirmation")),
+                else_=bindparam("already_signed"))
+    queue = _queue_email(kind, claimed.c.email, claimed.c.id, bindparam("now")).cte("queued")
+    return select(claimed.c.id, claimed.c.status).add_cte(queue)
 
 
 # --- Confirming and counting ------------------------------------------------

@@ -93,6 +93,33 @@ def test_signing_again_after_confirming_sends_a_short_note(app, client, smtp, de
     assert count_json(client, "noted")["signatures"] == 1
 
 
+def test_the_already_signed_note_is_written_when_sent_and_dropped_once_invalidated(app, client, smtp, deliver):
+    """Like the confirmation, the note to someone signing again is rendered by
+    the worker from the signature: no note goes to a signature an organiser
+    has invalidated since, and the note names the campaign as it is then."""
+    with app.app_context():
+        campaign_id = make_campaign(slug="renoted", title="First title").id
+    for address in ("kept@example.com", "caught@example.com"):
+        sign(client, "renoted", email=address)
+    deliver()
+    for address in ("kept@example.com", "caught@example.com"):
+        confirm(client, confirm_link(smtp.to(address)[0].text))
+        sign(client, "renoted", email=address)
+    with app.app_context():
+        db.session.get(Campaign, campaign_id).title = "Second title"
+        caught = db.session.scalar(select(Signature).where(Signature.email == "caught@example.com"))
+        caught.status = SignatureStatus.INVALIDATED
+        db.session.commit()
+    result = deliver()
+    assert (result.sent, result.skipped) == (1, 1)
+    assert [m.subject for m in smtp.to("kept@example.com")][-1] == "You have already signed: Second title"
+    assert len(smtp.to("caught@example.com")) == 1  # the confirmation only
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage.last_error).where(
+            OutboxMessage.recipient == "caught@example.com", OutboxMessage.last_error.is_not(None))) == \
+            "signature invalidated"
+
+
 def test_gmail_dots_and_tags_are_the_same_person(app, client, smtp, deliver):
     with app.app_context():
         make_campaign(slug="gmail")
