@@ -40,7 +40,9 @@ serve: $(VENV)/.installed
 	$(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
 
 # The launch-day load benchmark (wrk from Debian; PostgreSQL from
-# BENCH_DATABASE_URL, default the local server). Results: docs/BENCHMARKS.md.
+# BENCH_DATABASE_URL, default the local server), then where a sign POST's
+# time goes. Results: docs/BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.profile_sign --top 0
