@@ -141,8 +141,11 @@ def main() -> None:
         print(f"   {by_statement.get(statement, 0.0) / args.requests * 1000:6.3f} ms  "
               f"{' '.join(statement.split())[:100]}")
     per, app_ms, db_ms = (seconds / args.requests * 1000 for seconds in (plain, in_app[0], db_share))
+    hello_ms = bare_app_ms(args.requests)
     print(f"\nper request, unprofiled: {app_ms:.2f} ms in the app ({per:.2f} ms with the test client), of which "
           f"waiting on SQL statements: {db_ms:.2f} ms ({db_ms / app_ms:.0%})")
+    print(f"bare Flask hello (baseline), same way: {hello_ms:.3f} ms in the app; {args.route} POST / bare = "
+          f"{app_ms / hello_ms:.1f}")
     print(f"(profiled run: {total / args.requests * 1000:.2f} ms per request)\n")
     stats = pstats.Stats(profiler)
     print_layers(stats, app_ms - db_ms)
@@ -151,6 +154,28 @@ def main() -> None:
         stats.stream = out
         stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
         print(out.getvalue())
+
+
+def bare_app_ms(requests: int) -> float:
+    """The bare Flask app of the load benchmark, timed inside the app like
+    the POSTs: milliseconds per request."""
+    from bench.hello import create_app as create_hello
+
+    hello = create_hello()
+    site, spent = hello.wsgi_app, [0.0]
+
+    def timed(environ, start_response):
+        started = time.perf_counter()
+        try:
+            return site(environ, start_response)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    hello.wsgi_app = timed
+    client = hello.test_client()
+    for _ in range(requests):
+        client.get("/")
+    return spent[0] / requests * 1000
 
 
 # Where a function's code lives -> the layer it is counted in.
