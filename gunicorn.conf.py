@@ -4,12 +4,18 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# The usual rule: two workers per core, plus one.
+# Two workers per core plus one, each with 4 threads (gunicorn's gthread
+# worker): keep-alive connections are kept without tying up a thread, and a
+# request waiting on the database does not hold up the next one. Each thread
+# may hold one database connection. Measured on 2 cores (docs/BENCHMARKS.md):
+# 8 threads a worker (40 in all) signed about a sixth slower than 4: the work
+# is mostly Python, and the extra threads only queued for the cores and the
+# interpreter lock. Fewer workers were faster still, until a burst of
+# keep-alive connections (from a proxy, or wrk) was now and then all taken
+# by one worker, which then served them from one core. With a database
+# further away than this machine's, more threads may pay (GUNICORN_THREADS).
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-# Threads (gunicorn's gthread worker): keep-alive connections are kept
-# without tying up a worker, and a request waiting on the database does not
-# hold up the next one. Each thread may hold one database connection.
-threads = int(os.environ.get("GUNICORN_THREADS", 8))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
 # A request taking longer than this is stuck (the database has its own, shorter timeouts).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20

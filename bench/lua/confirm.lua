@@ -3,8 +3,9 @@ dofile(os.getenv("WRK_LUA_DIR") .. "/report.lua")
 local token = os.getenv("WRK_FORM_TOKEN")
 local origin = os.getenv("WRK_ORIGIN")
 local threads_total = tonumber(os.getenv("WRK_THREADS") or "2")
--- The peak run and the paced run confirm different halves of the file.
+-- Each run (WRK_PART of WRK_PARTS) confirms its own share of the file.
 local part = tonumber(os.getenv("WRK_PART") or "0")
+local parts = tonumber(os.getenv("WRK_PARTS") or "2")
 local paths = {}
 local next_index = 0
 wrk.method = "POST"
@@ -15,7 +16,7 @@ wrk.body = "csrf_token=" .. token
 function init(args)
   local i = 0
   for line in io.lines(os.getenv("WRK_TOKENS_FILE")) do
-    if i % (threads_total * 2) == id + threads_total * part then table.insert(paths, line) end
+    if i % (threads_total * parts) == id + threads_total * part then table.insert(paths, line) end
     i = i + 1
   end
 end
