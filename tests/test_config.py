@@ -65,3 +65,41 @@ def test_gunicorn_without_a_secret_key_exits_with_a_clear_message():
     )
     assert result.returncode != 0
     assert "FLASK_SECRET_KEY is not set" in result.stderr
+
+
+def test_the_repositorys_gunicorn_configuration_serves_the_site(tmp_path):
+    """`make serve` the production way: gunicorn with gunicorn.conf.py
+    (gthread workers) answers, and its access log line carries the request
+    id the visitor was given but neither the client address nor the path."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "app:create_app()"], cwd=ROOT,
+        env=clean_env(FLASK_SECRET_KEY="k" * 40, FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/site.sqlite",
+                      GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="2"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?secret-token", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        assert response.status == 200
+        request_id = response.headers["X-Request-ID"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "gthread" in output  # the threaded workers, not the sync default
+    [line] = [line for line in output.splitlines() if f"request_id={request_id}" in line]
+    assert line.startswith('"GET" 200')
+    assert "127.0.0.1" not in line and "secret-token" not in line and "healthz" not in line
