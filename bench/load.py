@@ -125,17 +125,17 @@ def measure(url: str, script: str, duration: int, env: dict | None = None, store
     return {"peak": peak, "runs": [*peaks, paced], "spread": (peaks[0]["rps"], peaks[-1]["rps"]), "paced": paced}
 
 
-def rows_counter(url: str, campaign_id: int, status: str | None = None):
-    """Counts the campaign's signatures with ``status`` or, with none, the
-    confirmation emails queued for its signatures."""
-    query = ("SELECT count(*) FROM signature WHERE campaign_id = %s AND status = %s" if status else
-             "SELECT count(*) FROM outbox_message JOIN signature ON signature.id = outbox_message.signature_id "
-             "WHERE campaign_id = %s AND kind = 'confirmation'")
-
+def rows_counter(url: str, query: str, *params):
+    """Counts rows with ``query`` (a SELECT count(*)) each time it is called."""
     def count() -> int:
         with psycopg.connect(psycopg_dsn(url)) as conn:
-            return conn.execute(query, (campaign_id, status) if status else (campaign_id,)).fetchone()[0]
+            return conn.execute(query, params).fetchone()[0]
     return count
+
+
+SIGNATURES = "SELECT count(*) FROM signature WHERE campaign_id = %s AND status = %s"
+CONFIRMATIONS_QUEUED = ("SELECT count(*) FROM outbox_message JOIN signature ON signature.id = signature_id "
+                        "WHERE campaign_id = %s AND kind = 'confirmation'")
 
 
 def pending_tokens(url: str, campaign_id: int, n: int, path: Path) -> None:
@@ -241,14 +241,14 @@ def main() -> None:
             scenarios[f"campaign page GET [{size}]"] = (f"{site.url}/c/{slug}", "get.lua", None, None)
             scenarios[f"sign POST [{size}]"] = (f"{site.url}/c/{slug}/sign", "sign.lua",
                                                 {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"},
-                                                rows_counter(url, ids[slug], "pending"))
+                                                rows_counter(url, SIGNATURES, ids[slug], "pending"))
         scenarios["sign POST, signed before [1k]"] = (
             f"{site.url}/c/small/sign", "sign.lua", {**post_env, "WRK_AGAIN": str(PENDING // (args.repeats + 1))},
-            rows_counter(url, ids["small"]))
+            rows_counter(url, CONFIRMATIONS_QUEUED, ids["small"]))
         scenarios["count.json GET [1k]"] = (f"{site.url}/c/small/count.json", "get.lua", None, None)
         scenarios["confirm POST [1k]"] = (site.url, "confirm.lua",
                                           {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)},
-                                          rows_counter(url, ids["small"], "confirmed"))
+                                          rows_counter(url, SIGNATURES, ids["small"], "confirmed"))
         for name, (target, script, env, stored) in scenarios.items():
             if name.startswith("bare") or not args.only or any(word in name for word in args.only):
                 results[name] = measure(target, script, args.duration, env, stored,

@@ -15,6 +15,7 @@ import os
 import pstats
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,41 +97,22 @@ def main() -> None:
     # here. Only inside the app: the test client's own work (building each
     # request) is not the site's, and gunicorn does it differently.
     profiler = cProfile.Profile(time.process_time)
-    site = app.wsgi_app
-
-    def profiled(environ, start_response):
-        profiler.enable()
-        try:
-            return site(environ, start_response)
-        finally:
-            profiler.disable()
-
-    app.wsgi_app = profiled
     began = time.perf_counter()
-    for i in range(100, 100 + args.requests):
-        post(i)
+    with around_each_request(app, profiler.enable, profiler.disable):
+        for i in range(100, 100 + args.requests):
+            post(i)
     total = time.perf_counter() - began
-    app.wsgi_app = site
 
     # A second, unprofiled run for the honest per-request time, in the app
     # and with the test client around it.
     waited[0] = 0.0
     by_statement.clear()
-    in_app = [0.0]
-
-    def timed(environ, start_response):
-        started = time.perf_counter()
-        try:
-            return site(environ, start_response)
-        finally:
-            in_app[0] += time.perf_counter() - started
-
-    app.wsgi_app = timed
+    in_app = Stopwatch()
     began = time.perf_counter()
-    for i in range(100 + 2 * args.requests, 100 + 3 * args.requests):
-        post(i)
+    with around_each_request(app, in_app.start, in_app.stop):
+        for i in range(100 + 2 * args.requests, 100 + 3 * args.requests):
+            post(i)
     plain = time.perf_counter() - began
-    app.wsgi_app = site
     db_share = waited[0]
 
     print(f"{args.route.capitalize()} POST profile: {args.requests} requests through the Flask test client, "
@@ -140,7 +122,7 @@ def main() -> None:
     for statement in one:
         print(f"   {by_statement.get(statement, 0.0) / args.requests * 1000:6.3f} ms  "
               f"{' '.join(statement.split())[:100]}")
-    per, app_ms, db_ms = (seconds / args.requests * 1000 for seconds in (plain, in_app[0], db_share))
+    per, app_ms, db_ms = (seconds / args.requests * 1000 for seconds in (plain, in_app.seconds, db_share))
     hello_ms = bare_app_ms(args.requests)
     print(f"\nper request, unprofiled: {app_ms:.2f} ms in the app ({per:.2f} ms with the test client), of which "
           f"waiting on SQL statements: {db_ms:.2f} ms ({db_ms / app_ms:.0%})")
@@ -156,50 +138,68 @@ def main() -> None:
         print(out.getvalue())
 
 
+@contextmanager
+def around_each_request(app, before, after):
+    """Calls ``before`` and ``after`` around every request inside ``app``
+    (not around the test client's own work)."""
+    site = app.wsgi_app
+
+    def wrapped(environ, start_response):
+        before()
+        try:
+            return site(environ, start_response)
+        finally:
+            after()
+
+    app.wsgi_app = wrapped
+    try:
+        yield
+    finally:
+        app.wsgi_app = site
+
+
+class Stopwatch:
+    """Wall time added up over start/stop pairs."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+
+    def stop(self) -> None:
+        self.seconds += time.perf_counter() - self._started
+
+
 def bare_app_ms(requests: int) -> float:
     """The bare Flask app of the load benchmark, timed inside the app like
     the POSTs: milliseconds per request."""
     from bench.hello import create_app as create_hello
 
-    hello = create_hello()
-    site, spent = hello.wsgi_app, [0.0]
-
-    def timed(environ, start_response):
-        started = time.perf_counter()
-        try:
-            return site(environ, start_response)
-        finally:
-            spent[0] += time.perf_counter() - started
-
-    hello.wsgi_app = timed
+    hello, spent = create_hello(), Stopwatch()
     client = hello.test_client()
-    for _ in range(requests):
-        client.get("/")
-    return spent[0] / requests * 1000
+    with around_each_request(hello, spent.start, spent.stop):
+        for _ in range(requests):
+            client.get("/")
+    return spent.seconds / requests * 1000
 
 
-# Where a function's code lives -> the layer it is counted in.
-LAYERS = [
-    ("flask", "Flask and Werkzeug (routing, request, response, hooks)"),
-    ("werkzeug", "Flask and Werkzeug (routing, request, response, hooks)"),
-    ("flask_limiter", "Flask and Werkzeug (routing, request, response, hooks)"),
-    ("flask_login", "Flask and Werkzeug (routing, request, response, hooks)"),
-    ("flask_babel", "Flask and Werkzeug (routing, request, response, hooks)"),
-    ("wtforms", "WTForms and email-validator (form and validation)"),
-    ("flask_wtf", "WTForms and email-validator (form and validation)"),
-    ("email_validator", "WTForms and email-validator (form and validation)"),
-    ("idna", "WTForms and email-validator (form and validation)"),
-    ("sqlalchemy", "SQLAlchemy and psycopg (statement, pool, driver)"),
-    ("psycopg", "SQLAlchemy and psycopg (statement, pool, driver)"),
-    ("itsdangerous", "itsdangerous (page token)"),
-    ("campaign", "this project's code"),
-]
+# Each layer, and the packages whose code is counted in it.
+LAYERS = {
+    "Flask and Werkzeug (routing, request, response, hooks)":
+        ("flask", "werkzeug", "flask_limiter", "flask_login", "flask_babel"),
+    "WTForms and email-validator (form and validation)": ("wtforms", "flask_wtf", "email_validator", "idna"),
+    "SQLAlchemy and psycopg (statement, pool, driver)": ("sqlalchemy", "psycopg"),
+    "itsdangerous (page token)": ("itsdangerous",),
+    "this project's code": ("campaign",),
+}
 
 
 def layer_of(filename: str) -> str:
-    parts = Path(filename).parts
-    for package, layer in LAYERS:
-        if package in parts:
+    parts = set(Path(filename).parts)
+    for layer, packages in LAYERS.items():
+        if parts.intersection(packages):
             return layer
     return "Python's standard library (called by the above)"
 

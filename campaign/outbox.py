@@ -11,8 +11,10 @@ import smtplib
 import socket
 import time
 import uuid
-from urllib.parse import urlsplit
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -84,13 +86,12 @@ ALREADY_SIGNED = "already_signed"
 _insert_message = insert(OutboxMessage.__table__)
 
 
-def enqueue_confirmation(signature_id: int, recipient: str, kind: str = CONFIRMATION) -> None:
-    """Queue a signature's confirmation email (or, with ``kind``
-    ALREADY_SIGNED, the note to an address that signed again after
-    confirming) in the current transaction. It is rendered when it is sent,
-    from the signature it names: signing writes one small row and renders
-    nothing, and the email is not sent at all if the signature has moved on
-    meanwhile (confirmed, invalidated or removed)."""
+def enqueue_signature_email(kind: str, signature_id: int, recipient: str) -> None:
+    """Queue a signature's email of ``kind`` (see SIGNATURE_EMAILS) in the
+    current transaction. It is rendered when it is sent, from the signature
+    it names: signing writes one small row and renders nothing, and the
+    email is not sent at all if the signature has moved on meanwhile
+    (confirmed, invalidated or removed)."""
     db.session.connection().execute(
         _insert_message, {"kind": kind, "recipient": recipient, "signature_id": signature_id})
 
@@ -114,16 +115,22 @@ def _already_signed(signature: Signature) -> tuple[str, str, str]:
     })
 
 
-# Emails rendered when sent: how to render each kind, and the status its
-# signature must still have for it to go out.
-_RENDERED_WHEN_SENT = {
-    CONFIRMATION: (_confirmation, SignatureStatus.PENDING),
-    ALREADY_SIGNED: (_already_signed, SignatureStatus.CONFIRMED),
+class _SignatureEmail(NamedTuple):
+    render: Callable[[Signature], tuple[str, str, str]]
+    status: str  # the status its signature must still have for it to go out
+
+
+# The emails rendered when sent, by kind.
+SIGNATURE_EMAILS = {
+    CONFIRMATION: _SignatureEmail(_confirmation, SignatureStatus.PENDING),
+    ALREADY_SIGNED: _SignatureEmail(_already_signed, SignatureStatus.CONFIRMED),
 }
+# Which of them a signature with this status is sent when its address signs again.
+EMAIL_ON_SIGNING_AGAIN = {email.status: kind for kind, email in SIGNATURE_EMAILS.items()}
 
 
 def _rendered_when_sent(row: OutboxMessage) -> bool:
-    return row.kind in _RENDERED_WHEN_SENT and not row.body_text and row.update_id is None
+    return row.kind in SIGNATURE_EMAILS and not row.body_text and row.update_id is None
 
 
 # --- Worker -----------------------------------------------------------------
@@ -245,7 +252,7 @@ class _Deliveries:
             signature = self.signatures.get(row.signature_id)
             if signature is None:
                 return "signature removed"
-            if signature.status != _RENDERED_WHEN_SENT[row.kind][1]:
+            if signature.status != SIGNATURE_EMAILS[row.kind].status:
                 return f"signature {signature.status}"
             return None
         if not row.update_id:
@@ -265,7 +272,7 @@ class _Deliveries:
     def send(self, connection: _TimeoutConnection, row: OutboxMessage) -> str:
         """Send the row's email; returns its Message-ID."""
         if _rendered_when_sent(row):
-            subject, text, html = _RENDERED_WHEN_SENT[row.kind][0](self.signatures[row.signature_id])
+            subject, text, html = SIGNATURE_EMAILS[row.kind].render(self.signatures[row.signature_id])
             message = _mail_message(row.recipient, subject, text, html, row.headers)
             connection.send(message)
             return message.msgId

@@ -159,7 +159,7 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
             "insert_signature", lambda: _new_signature(values).returning(Signature.__table__.c.id)), values).scalar()
         if signature_id is not None:
             count_transition(campaign.id, pledge.email_opt_in, None, SignatureStatus.PENDING)
-            outbox.enqueue_confirmation(signature_id, values["email"])
+            outbox.enqueue_signature_email(outbox.CONFIRMATION, signature_id, values["email"])
             db.session.commit()
     if signature_id is None:  # this address has signed here before
         db.session.rollback()
@@ -254,13 +254,12 @@ def _signed_again(campaign_id: int, normalised: str, connection=None) -> SignOut
     if connection is not None:
         claimed = connection.execute(
             _cached_statement("sign_again_in_one_statement", _build_sign_again_statement),
-            {**params, "confirmation": outbox.CONFIRMATION, "already_signed": outbox.ALREADY_SIGNED,
-             "pending": SignatureStatus.PENDING.value, "queued": OutboxStatus.QUEUED.value}).one_or_none()
+            {**params, "queued": OutboxStatus.QUEUED.value}).one_or_none()
     else:
         claimed = db.session.connection().execute(_cached_statement("claim_email", lambda: _claim_email().returning(
             *_CLAIMED)), params).one_or_none()
         if claimed is not None:
-            outbox.enqueue_confirmation(claimed.id, claimed.email, kind=_email_for(claimed.status))
+            outbox.enqueue_signature_email(outbox.EMAIL_ON_SIGNING_AGAIN[claimed.status], claimed.id, claimed.email)
             db.session.commit()
         else:
             db.session.rollback()
@@ -270,10 +269,6 @@ def _signed_again(campaign_id: int, normalised: str, connection=None) -> SignOut
 
 
 _CLAIMED = (Signature.__table__.c.id, Signature.__table__.c.status, Signature.__table__.c.email)
-
-
-def _email_for(status: str) -> str:
-    return outbox.CONFIRMATION if status == SignatureStatus.PENDING else outbox.ALREADY_SIGNED
 
 
 def _claim_email():
@@ -295,8 +290,7 @@ def _claim_email():
 
 def _build_sign_again_statement():
     claimed = _claim_email().returning(*_CLAIMED).cte("claimed")
-    kind = case((claimed.c.status == bindparam("pending"), bindparam("confirmation")),
-                else_=bindparam("already_signed"))
+    kind = case(outbox.EMAIL_ON_SIGNING_AGAIN, value=claimed.c.status)
     queue = _queue_email(kind, claimed.c.email, claimed.c.id, bindparam("now")).cte("queued")
     return select(claimed.c.id, claimed.c.status).add_cte(queue)
 
