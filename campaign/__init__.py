@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     http.init_app(app)
     register_extensions(app)
     register_blueprints(app)
+    register_deliveries()
     register_health(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -107,12 +108,18 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     # No app-wide current_user in templates: reading it opens the session,
-    # and public pages must not touch the session (see public/shared_pages).
+    # and public pages must not touch the session (see campaign/shared_pages).
     login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "organiser.login"
     login_manager.login_message = None
     babel.init_app(app)
     limiter.init_app(app)
+
+
+def register_deliveries() -> None:
+    """The outbox's transports, kinds of message and producers: each module
+    registers its own when it is imported."""
+    from . import broadcasts, signature_mail, smtp, update_mail  # noqa: F401
 
 
 def register_health(app: Flask) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, render_template
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from . import outbox
+from . import outbox, update_mail
+from .counts import displayed_goal, reached_milestone, signature_count
 from .extensions import db, on_postgresql
-from .links import absolute_url
 from .models import (
     Campaign,
     CampaignStatus,
@@ -24,10 +25,6 @@ from .models import (
     UpdateStatus,
     utcnow,
 )
-from .signing import displayed_goal, signature_count
-from .update_mail import render_update
-
-UPDATE_KIND = "update"
 
 
 def _recipients_where(campaign_id: int):
@@ -61,9 +58,7 @@ def create_update(campaign: Campaign, organiser: Organiser | None, subject: str,
 
 def send_test(update_row: CampaignUpdate, address: str) -> None:
     """One copy to the organiser, marked as a test; the unsubscribe link is a sample."""
-    rendered = render_update(update_row, "Organiser", absolute_url("public.unsubscribe", token="test"))
-    outbox.enqueue_rendered(kind="update_test", recipient=address, subject=f"[Test] {rendered.subject}",
-                            text=rendered.text, html=rendered.html)
+    update_mail.enqueue_test(update_row, address)
     db.session.commit()
 
 
@@ -145,46 +140,24 @@ def fan_out_batch() -> bool:
         row.status = UpdateStatus.SENT
         db.session.commit()
         return True
-    eligible = (
-        select(literal(UPDATE_KIND), Signature.email, literal(row.id), Signature.id,
-               literal(OutboxStatus.QUEUED.value), literal(now), literal(now), literal(0), literal(""), literal(""))
-        .where(_recipients_where(row.campaign_id), Signature.id > row.fanout_cursor, Signature.id <= upper,
-               # Resuming over a slice already done creates nobody twice.
-               ~exists().where(OutboxMessage.update_id == row.id, OutboxMessage.signature_id == Signature.id))
-        .order_by(Signature.id)
-    )
-    created = len(db.session.execute(
-        insert(OutboxMessage).from_select(
-            ["kind", "recipient", "update_id", "signature_id", "status", "created_at", "due_at", "attempts",
-             "subject", "body_text"],
-            eligible,
-        ).returning(OutboxMessage.id)
-    ).all())
+    created = len(db.session.execute(outbox.queue_from(
+        update_mail.delivery_kind(row), Signature.email, at=now, update_id=row.id, signature_id=Signature.id,
+        where=and_(_recipients_where(row.campaign_id), Signature.id > row.fanout_cursor, Signature.id <= upper,
+                   # Resuming over a slice already done creates nobody twice.
+                   ~exists().where(OutboxMessage.update_id == row.id, OutboxMessage.signature_id == Signature.id)),
+        order_by=Signature.id,
+    ).returning(OutboxMessage.id)).all())
     row.fanout_cursor = upper
     row.recipients += created
     db.session.commit()
     return True
 
 
-def fan_out_all() -> None:
-    while fan_out_batch():
-        pass
-
-
 # --- Milestones --------------------------------------------------------------
 
-def reached_milestone(count: int, goal: int, fixed: bool) -> int | None:
-    """The highest goal the count has reached (the first goal, then each raised one)."""
-    if count < goal:
-        return None
-    if fixed:
-        return goal
-    milestone = goal
-    while True:
-        raised = displayed_goal(milestone, goal, False)
-        if raised > count:
-            return milestone
-        milestone = raised
+def set_milestone_emails(campaign: Campaign, on: bool) -> None:
+    campaign.milestone_emails = on
+    db.session.commit()
 
 
 def queue_milestones() -> int:
@@ -213,6 +186,11 @@ def queue_milestones() -> int:
         try:
             db.session.commit()
             queued += 1
-        except Exception:  # another worker queued the same milestone first
+        except IntegrityError:  # another worker queued the same milestone first
             db.session.rollback()
     return queued
+
+
+# The outbox worker runs these each turn, before it delivers.
+outbox.register_producer(queue_milestones)
+outbox.register_producer(fan_out_batch)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import Business, BusinessStatus, Campaign, utcnow
-from .signing import hash_ip
+from .identity import hash_ip
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,17 @@ def approved_businesses(campaign_id: int) -> list[Business]:
         .where(Business.campaign_id == campaign_id, Business.status == BusinessStatus.APPROVED)
         .order_by(Business.organisation_key)
     ).scalars())
+
+
+def businesses_of(campaign_id: int) -> list[Business]:
+    """Every pledge of a campaign, waiting ones first."""
+    return list(db.session.execute(
+        select(Business).where(Business.campaign_id == campaign_id)
+        .order_by(Business.status, Business.created_at.desc())
+    ).scalars())
+
+
+def counts_by_status(campaign_id: int) -> dict[str, int]:
+    return dict(db.session.execute(
+        select(Business.status, func.count()).where(Business.campaign_id == campaign_id).group_by(Business.status)
+    ).all())

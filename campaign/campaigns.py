@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -22,6 +23,26 @@ _IMAGE_SIGNATURES = {
     "jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
     "webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
 }
+
+
+def where_slug(slug: str):
+    """The condition that picks campaign ``slug``, or None when no campaign
+    can have it: PostgreSQL text cannot hold a NUL byte."""
+    if "\x00" in slug:
+        return None
+    return Campaign.slug == slug
+
+
+def campaign_by_slug(slug: str) -> Campaign | None:
+    condition = where_slug(slug)
+    if condition is None:
+        return None
+    return db.session.execute(select(Campaign).where(condition)).scalar_one_or_none()
+
+
+def live_campaigns() -> list[Campaign]:
+    return list(db.session.execute(
+        select(Campaign).where(Campaign.status == CampaignStatus.LIVE).order_by(Campaign.created_at)).scalars())
 
 
 class SlugTaken(ValueError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .counts import round_up_1_2_5
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -25,16 +27,6 @@ class Chart:
     summary: str
 
 
-def _nice_max(value: int) -> int:
-    """The smallest 1, 2 or 5 x 10^n at or above ``value`` (at least 1)."""
-    step = 1
-    while True:
-        for m in (1, 2, 5):
-            if m * step >= value:
-                return m * step
-        step *= 10
-
-
 def daily_chart(rows: list[dict], days: int = 60, today: dt.date | None = None) -> Chart:
     """Vertical bars for the last ``days`` days, zeros included."""
     by_day = {row["date"]: row["signatures"] for row in rows}
@@ -42,7 +34,7 @@ def daily_chart(rows: list[dict], days: int = 60, today: dt.date | None = None) 
     span = [end - dt.timedelta(days=i) for i in range(days - 1, -1, -1)]
     values = [(d.isoformat(), by_day.get(d.isoformat(), 0)) for d in span]
     width, height, top = 600, 200, 10
-    top_value = _nice_max(max((v for _, v in values), default=0))
+    top_value = round_up_1_2_5(max((v for _, v in values), default=0))
     slot = width / len(values)
     bars = [
         Bar(label, value, x=i * slot + 1, y=top + (height - top) * (1 - value / top_value),
@@ -60,7 +52,7 @@ def country_chart(rows: list[dict], limit: int = 12) -> Chart:
     """Horizontal bars for the countries with the most signatures."""
     shown = rows[:limit]
     width, row_height, label_width = 600, 24, 170
-    top_value = _nice_max(max((r["signatures"] for r in shown), default=0))
+    top_value = round_up_1_2_5(max((r["signatures"] for r in shown), default=0))
     bars = [
         Bar(row["country_name"], row["signatures"], x=label_width, y=i * row_height + 2,
             width=(width - label_width - 60) * row["signatures"] / top_value, height=row_height - 6)

@@ -5,22 +5,20 @@ import threading
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
 
-from . import businesses, exports, moderation, organisers, outbox, signing, worker
+from . import businesses, campaigns, counts, exports, moderation, organisers, outbox
 from .demo import seed_demo_campaigns
-from .extensions import db
 from .models import BusinessStatus, Campaign
 
 demo_cli = AppGroup("demo", help="Demo content.")
-outbox_cli = AppGroup("outbox", help="The email outbox.")
+outbox_cli = AppGroup("outbox", help="The outbox: messages waiting to be delivered.")
 campaign_cli = AppGroup("campaign", help="Campaign administration.")
 dev_cli = AppGroup("dev", help="Local development.")
 organiser_cli = AppGroup("organiser", help="Organiser accounts.")
 
 
 def _campaign_or_fail(slug: str) -> Campaign:
-    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    campaign = campaigns.campaign_by_slug(slug)
     if campaign is None:
         raise click.ClickException(f"No campaign with slug {slug!r}.")
     return campaign
@@ -36,24 +34,43 @@ def demo_seed():
 @outbox_cli.command("work")
 @click.option("--once", is_flag=True, help="Deliver everything due, then exit.")
 def outbox_work(once: bool):
-    """Deliver due emails (a long-lived worker unless --once)."""
+    """Deliver due messages (a long-lived worker unless --once)."""
     if once:
-        result = worker.drain()
+        result = outbox.drain()
         click.echo(f"sent {result.sent}, retry later {result.retried}, failed {result.failed}")
         return
     click.echo("Outbox worker running; Ctrl-C to stop.")
     stop = threading.Event()
     try:
-        worker.run_worker(current_app._get_current_object(), stop)
+        outbox.run_worker(current_app._get_current_object(), stop)
     except KeyboardInterrupt:
         stop.set()
 
 
 @outbox_cli.command("status")
 def outbox_status():
-    """Print the number of messages in each state."""
-    for status, n in outbox.status_counts().items():
-        click.echo(f"{status:8} {n}")
+    """Messages by status and by kind, the oldest waiting, the dead letters."""
+    status = outbox.queue_status()
+    for name, n in status.by_status.items():
+        click.echo(f"{name:8} {n}")
+    if status.by_kind:
+        click.echo("\nby kind:")
+        for kind, by_status in status.by_kind.items():
+            figures = ", ".join(f"{name} {n}" for name, n in by_status.items() if n)
+            click.echo(f"  {kind:16} {figures}")
+    if status.oldest_due is not None:
+        click.echo(f"\noldest queued message due at {status.oldest_due.isoformat(timespec='seconds')}Z")
+    if status.dead_letters:
+        click.echo(f"\ndead letters (latest {len(status.dead_letters)}; flask outbox retry-dead [--kind K]):")
+        for row in status.dead_letters:
+            click.echo(f"  #{row.id} {row.kind} attempts {row.attempts}: {(row.last_error or '')[:100]}")
+
+
+@outbox_cli.command("retry-dead")
+@click.option("--kind", help="Only messages of this kind (see flask outbox status).")
+def outbox_retry_dead(kind: str | None):
+    """Put dead letters back in the queue, due now."""
+    click.echo(f"{outbox.retry_dead(kind)} message(s) queued again.")
 
 
 @campaign_cli.command("approve-business")
@@ -83,7 +100,7 @@ def _decide(slug: str, name: str, status: BusinessStatus) -> None:
 @click.argument("slug")
 def recount(slug: str):
     """Rebuild the stored counts from the signatures (repairs any drift)."""
-    before, after = signing.recount(_campaign_or_fail(slug))
+    before, after = counts.recount(_campaign_or_fail(slug))
     click.echo(f"{slug}: {before} -> {after}")
 
 
@@ -106,7 +123,7 @@ def dev_serve(host: str, port: int):
     mail_state = app.extensions["mail"]
     mail_state.server, mail_state.port = "127.0.0.1", catcher_port
     stop = threading.Event()
-    thread = threading.Thread(target=worker.run_worker, args=(app, stop), daemon=True)
+    thread = threading.Thread(target=outbox.run_worker, args=(app, stop), daemon=True)
     thread.start()
     click.echo(f" * Mail catcher on 127.0.0.1:{catcher_port}; read it at http://{host}:{port}/dev/mail")
     try:

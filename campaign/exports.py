@@ -7,47 +7,15 @@ import io
 import json
 from collections.abc import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from . import countries
+from .counts import counts_by_country, counts_by_day, signature_count
 from .extensions import db, on_postgresql
-from .models import Campaign, DailyCountryCount, ExportRecord, Organiser, Signature
-from .signing import signature_count
+from .models import Campaign, ExportRecord, Organiser, Signature
+from .spreadsheet import neutralise, neutralised_sql
 
 BY_CHOICES = ("day", "country", "total")
 FORMAT_CHOICES = ("csv", "json")
-# Cells starting with these are formulas to a spreadsheet.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """A cell a spreadsheet will not run: formula-like text gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def counts_by_day(campaign_id: int) -> list[dict]:
-    rows = db.session.execute(
-        select(DailyCountryCount.day, func.sum(DailyCountryCount.signatures))
-        .where(DailyCountryCount.campaign_id == campaign_id)
-        .group_by(DailyCountryCount.day)
-        .order_by(DailyCountryCount.day)
-    ).all()
-    return [{"date": day.isoformat(), "signatures": int(n)} for day, n in rows if n]
-
-
-def counts_by_country(campaign_id: int) -> list[dict]:
-    total = func.sum(DailyCountryCount.signatures)
-    rows = db.session.execute(
-        select(DailyCountryCount.country, total)
-        .where(DailyCountryCount.campaign_id == campaign_id)
-        .group_by(DailyCountryCount.country)
-        .order_by(total.desc(), DailyCountryCount.country)
-    ).all()
-    return [
-        {"country": code, "country_name": countries.name(code), "signatures": int(n)}
-        for code, n in rows if n
-    ]
 
 
 def counts_total(campaign_id: int) -> list[dict]:
@@ -92,12 +60,6 @@ def stream_signers(campaign_id: int, batch: int = 2000) -> Iterator[str | bytes]
     return _signers_in_batches(campaign_id, batch)
 
 
-def _pg_cell(column: str) -> str:
-    """SQL for a neutralised text cell (see ``neutralise``)."""
-    return (f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
-            f"THEN '''' || {column} ELSE {column} END")
-
-
 def _pg_time(column: str) -> str:
     return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
@@ -107,8 +69,8 @@ def _copy_signers(campaign_id: int, chunk_bytes: int = 256 * 1024) -> Iterator[b
     order of magnitude faster than formatting rows in Python; the same
     columns and the same formula neutralisation as the portable path."""
     columns = ", ".join([
-        f"{_pg_cell('given_name')} AS given_name", f"{_pg_cell('family_name')} AS family_name",
-        f"{_pg_cell('email')} AS email", "country", f"{_pg_cell('postal_code')} AS postal_code",
+        f"{neutralised_sql('given_name')} AS given_name", f"{neutralised_sql('family_name')} AS family_name",
+        f"{neutralised_sql('email')} AS email", "country", f"{neutralised_sql('postal_code')} AS postal_code",
         "CASE WHEN email_opt_in THEN 'yes' ELSE 'no' END AS email_opt_in",
         "CASE WHEN show_name THEN 'yes' ELSE 'no' END AS show_name",
         f"{_pg_time('created_at')} AS signed_at", f"{_pg_time('confirmed_at')} AS confirmed_at", "status",

@@ -27,7 +27,7 @@ from werkzeug.http import parse_etags, unquote_etag
 
 from .http import REQUEST_ID_PATTERN, log_request
 
-# The responses that are the same for everyone (see public/shared_pages).
+# The responses that are the same for everyone (see campaign/shared_pages).
 CACHEABLE_ENDPOINTS = {"public.campaign_page", "public.count_json"}
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from .extensions import db
 from .models import Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
-from .signing import count_transition, hash_ip, normalise_email
+from .counts import count_transition
+from .identity import hash_ip, normalise_email
 
 
 @dataclass(frozen=True)

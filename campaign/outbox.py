@@ -1,193 +1,147 @@
-"""Durable email. ``enqueue`` writes a row in the caller's transaction; the
-worker claims due rows, sends them over one SMTP connection per batch, and
-records the result. SMTP being down delays mail; it never loses it."""
+"""The delivery engine: a durable queue of messages, and the worker that
+delivers them.
+
+A message is a row of ``outbox_message`` written in the same transaction as
+the change that caused it (``enqueue``, or ``queue_from`` inside a bigger
+statement), so it exists exactly when that change does. A worker
+(`flask outbox work`) claims due rows under a lease, delivers them, records
+the result, retries temporary failures with backoff and keeps a row that
+keeps failing as a dead letter (status ``failed``) for `flask outbox
+retry-dead`. A transport being down delays messages; it never loses them.
+
+The engine knows no kind of message. Each **kind** is registered by the
+module that owns it (``register_kind``) and says how to load what a batch of
+its messages needs, whether each is still wanted at send time, and how to
+render it; its **transport** (SMTP, ``campaign.smtp``; an HTTP POST later)
+delivers what it renders. Work that makes messages in bulk (an update's
+fan-out, milestones) registers as a **producer** and runs once per turn of
+the worker, before delivery."""
 from __future__ import annotations
 
 import datetime as dt
-import email.policy
 import logging
 import random
-import smtplib
 import socket
+import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NamedTuple
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from flask import current_app, render_template
-from flask_mail import Connection, Message
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from flask import Flask, current_app
+from sqlalchemy import ColumnElement, and_, func, insert, literal, or_, select, update
 
-from . import tokens
 from .extensions import db, on_postgresql
-from .links import absolute_url
-from .models import (
-    CampaignUpdate,
-    OutboxMessage,
-    OutboxStatus,
-    Signature,
-    SignatureStatus,
-    Suppression,
-    UpdateStatus,
-    utcnow,
-)
-from .subscriptions import unsubscribe_url
-from .update_mail import UpdateMailMerge
+from .models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of ``email/<template>.*``. The subject is
-    one line: a newline from user data must never reach a header."""
-    subject = render_template(f"email/{template}.subject.txt", **context)
-    return (" ".join(subject.split()),
-            render_template(f"email/{template}.txt", **context),
-            render_template(f"email/{template}.html", **context))
+# --- Kinds, transports, producers ---------------------------------------------
+
+class TemporaryFailure(Exception):
+    """Worth trying again later (a 4xx reply, a refused or dropped connection)."""
 
 
-def enqueue(
-    *,
-    kind: str,
-    recipient: str,
-    template: str,
-    context: dict,
-    signature_id: int | None = None,
-    headers: dict | None = None,
-) -> OutboxMessage:
-    """Render ``email/<template>.{txt,html}`` and add it to the outbox in the
-    current transaction; the caller commits."""
-    subject, text, html = render_email(template, context)
-    return enqueue_rendered(kind=kind, recipient=recipient, subject=subject, text=text, html=html,
-                            signature_id=signature_id, headers=headers)
+class PermanentFailure(Exception):
+    """Refused for good (a 5xx reply for this recipient)."""
 
 
-def enqueue_rendered(*, kind: str, recipient: str, subject: str, text: str, html: str | None,
-                     signature_id: int | None = None, headers: dict | None = None) -> OutboxMessage:
-    """Add an already rendered email to the outbox in the current transaction."""
-    message = OutboxMessage(
-        kind=kind,
-        recipient=recipient,
-        subject=" ".join(subject.split()),
-        body_text=text,
-        body_html=html,
-        headers=headers,
-        signature_id=signature_id,
-    )
-    db.session.add(message)
-    return message
+class ConnectionLost(TemporaryFailure):
+    """The far end went away: reconnect, or leave the rest of the batch for later."""
 
 
-CONFIRMATION = "confirmation"
-ALREADY_SIGNED = "already_signed"
-_insert_message = insert(OutboxMessage.__table__)
+class Connection(Protocol):
+    """A transport's connection, open for one batch."""
+
+    def open(self) -> None: ...
+    def send(self, rendered: Any) -> str: ...      # returns an id for the record; raises the failures above
+    def reopen(self) -> None: ...
+    def close(self) -> None: ...
 
 
-def enqueue_signature_email(kind: str, signature_id: int, recipient: str) -> None:
-    """Queue a signature's email of ``kind`` (see SIGNATURE_EMAILS) in the
-    current transaction. It is rendered when it is sent, from the signature
-    it names: signing writes one small row and renders nothing, and the
-    email is not sent at all if the signature has moved on meanwhile
-    (confirmed, invalidated or removed)."""
-    db.session.connection().execute(
-        _insert_message, {"kind": kind, "recipient": recipient, "signature_id": signature_id})
+@dataclass(frozen=True)
+class MessageKind:
+    """What the engine needs to know of one kind of message."""
+
+    name: str
+    # What a batch of this kind's rows needs (signatures, an update...),
+    # loaded once per batch: rows -> anything ``still_wanted`` and ``render`` take.
+    load: Callable[[list[OutboxMessage]], Any]
+    # None if the message should still go out, else why not (recorded on the row).
+    still_wanted: Callable[[Any, OutboxMessage], str | None]
+    # The message, in the form its transport sends.
+    render: Callable[[Any, OutboxMessage], Any]
+    transport: str = "smtp"
 
 
-def _confirmation(signature: Signature) -> tuple[str, str, str]:
-    campaign = signature.campaign
-    return render_email("confirm_signature", {
-        "signature": signature,
-        "campaign": campaign,
-        "confirm_url": absolute_url("public.confirm", token=tokens.token_for(tokens.CONFIRM, signature.id)),
-        "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
-    })
+_kinds: dict[str, MessageKind] = {}
+_transports: dict[str, Callable[[], Connection]] = {}
+_producers: list[Callable[[], bool]] = []
 
 
-def _already_signed(signature: Signature) -> tuple[str, str, str]:
-    campaign = signature.campaign
-    return render_email("already_signed", {
-        "signature": signature,
-        "campaign": campaign,
-        "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
-    })
+def register_kind(kind: MessageKind) -> MessageKind:
+    _kinds[kind.name] = kind
+    return kind
 
 
-class _SignatureEmail(NamedTuple):
-    render: Callable[[Signature], tuple[str, str, str]]
-    status: str  # the status its signature must still have for it to go out
+def register_transport(name: str, connect: Callable[[], Connection]) -> None:
+    """``connect`` makes a connection (not yet open) for one batch."""
+    _transports[name] = connect
 
 
-# The emails rendered when sent, by kind.
-SIGNATURE_EMAILS = {
-    CONFIRMATION: _SignatureEmail(_confirmation, SignatureStatus.PENDING),
-    ALREADY_SIGNED: _SignatureEmail(_already_signed, SignatureStatus.CONFIRMED),
-}
-# Which of them a signature with this status is sent when its address signs again.
-EMAIL_ON_SIGNING_AGAIN = {email.status: kind for kind, email in SIGNATURE_EMAILS.items()}
+def register_producer(produce: Callable[[], bool]) -> Callable[[], bool]:
+    """``produce`` makes messages and returns whether it did anything; the
+    worker calls every producer once per turn, in the order registered."""
+    if produce not in _producers:
+        _producers.append(produce)
+    return produce
 
 
-def _rendered_when_sent(row: OutboxMessage) -> bool:
-    return row.kind in SIGNATURE_EMAILS and not row.body_text and row.update_id is None
+def kind_names() -> list[str]:
+    return sorted(_kinds)
 
 
-# --- Worker -----------------------------------------------------------------
+# --- Writing ------------------------------------------------------------------
 
-class _TimeoutConnection(Connection):
-    """Flask-Mail's connection with a socket timeout, so a silent server
-    cannot hang the worker."""
-
-    def configure_host(self):
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
-        host = cls(self.mail.server, self.mail.port, timeout=timeout)
-        if self.mail.use_tls:
-            host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
-
-    def __exit__(self, exc_type, exc_value, tb):
-        self._close()
-
-    def _close(self) -> None:
-        if self.host is not None:
-            try:
-                self.host.quit()
-            except (smtplib.SMTPException, OSError):
-                self.host.close()
-
-    def reopen(self) -> None:
-        self._close()
-        self.host = self.configure_host()
+_QUEUED_COLUMNS = ["kind", "recipient", "subject", "body_text", "body_html", "headers", "signature_id",
+                   "update_id", "status", "created_at", "due_at", "attempts"]
 
 
-class _Temporary(Exception):
-    """A failure worth retrying later (4xx, refused or dropped connection, timeout)."""
+def queue_from(kind, recipient, *, at, signature_id=None, update_id=None, subject="", body_text="",
+               body_html=None, headers=None, where=None, order_by=None):
+    """The one writer of outbox rows: INSERT ... SELECT of queued messages.
+    Every argument may be a column (of a CTE, or of the ``signature`` table
+    with ``where`` choosing its rows and ``order_by`` their order: one
+    message per row) or a bound value;
+    plain Python values become literals. ``signature_id`` and ``update_id``
+    are references for the message's kind to load; the engine does not read them."""
+    values = [kind, recipient, subject, body_text, body_html, headers, signature_id, update_id,
+              OutboxStatus.QUEUED.value, at, at, 0]
+    table = OutboxMessage.__table__
+    rows = select(*(value if _is_sql(value) else literal(value, table.c[column].type)
+                    for column, value in zip(_QUEUED_COLUMNS, values, strict=True)))
+    if where is not None:
+        rows = rows.where(where)
+    if order_by is not None:
+        rows = rows.order_by(order_by)
+    return insert(OutboxMessage.__table__).from_select(_QUEUED_COLUMNS, rows)
 
 
-class _Permanent(Exception):
-    """The server refused this message for good (5xx for the recipient)."""
+def _is_sql(value) -> bool:
+    return isinstance(value, ColumnElement) or hasattr(value, "__clause_element__")
 
 
-class _ConnectionLost(_Temporary):
-    """The server went away: stop this batch, retry its rest later."""
+def enqueue(kind: str, recipient: str, **values) -> None:
+    """Queue one message in the current transaction; the caller commits.
+    ``values``: the other arguments of ``queue_from``, as plain values."""
+    now = utcnow()
+    db.session.execute(queue_from(kind, recipient, at=now, **values))
 
 
-@dataclass
-class BatchResult:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    skipped: int = 0
-    fanned_out: bool = False
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped
-
+# --- Claiming ------------------------------------------------------------------
 
 def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
     """Lease up to ``limit`` due messages to this worker and commit the lease."""
@@ -214,221 +168,160 @@ def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return list(
-        db.session.execute(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(ids),
-                OutboxMessage.claimed_by == worker_id,
-                OutboxMessage.status == OutboxStatus.SENDING,
-            )
-            .order_by(OutboxMessage.id)
-        ).scalars()
-    )
+    return list(db.session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker_id,
+               OutboxMessage.status == OutboxStatus.SENDING)
+        .order_by(OutboxMessage.id)
+    ).scalars())
 
 
-class _Deliveries:
-    """What a batch needs to render the messages rendered when sent, loaded
-    once: updates and their signatures (and who has left since fan-out),
-    and the signatures whose confirmation emails are due."""
+# --- Delivering -----------------------------------------------------------------
 
-    def __init__(self, rows: list[OutboxMessage]):
-        update_ids = {r.update_id for r in rows if r.update_id}
-        signature_ids = {r.signature_id for r in rows
-                         if r.signature_id and (r.update_id or _rendered_when_sent(r))}
-        self.updates = {u.id: u for u in db.session.execute(
-            select(CampaignUpdate).where(CampaignUpdate.id.in_(update_ids))).scalars()} if update_ids else {}
-        self.signatures = {s.id: s for s in db.session.execute(
-            select(Signature).where(Signature.id.in_(signature_ids)).options(selectinload(Signature.campaign))
-        ).scalars()} if signature_ids else {}
-        addresses = {s.email_normalised for s in self.signatures.values()}
-        self.suppressed = set(db.session.execute(
-            select(Suppression.email_normalised).where(Suppression.email_normalised.in_(addresses))
-        ).scalars()) if addresses else set()
-        self._merges: dict[int, UpdateMailMerge] = {}
+@dataclass
+class BatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    produced: bool = False
 
-    def skip_reason(self, row: OutboxMessage) -> str | None:
-        if _rendered_when_sent(row):
-            signature = self.signatures.get(row.signature_id)
-            if signature is None:
-                return "signature removed"
-            if signature.status != SIGNATURE_EMAILS[row.kind].status:
-                return f"signature {signature.status}"
-            return None
-        if not row.update_id:
-            return None
-        update_row = self.updates.get(row.update_id)
-        signature = self.signatures.get(row.signature_id)
-        if update_row is None or update_row.status == UpdateStatus.CANCELLED:
-            return "update cancelled"
-        if signature is None or signature.unsubscribed_at is not None:
-            return "unsubscribed"
-        if signature.email_normalised in self.suppressed:
-            return "stopped all email"
-        if signature.status != SignatureStatus.CONFIRMED:
-            return "signature no longer valid"
-        return None
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed + self.skipped
 
-    def send(self, connection: _TimeoutConnection, row: OutboxMessage) -> str:
-        """Send the row's email; returns its Message-ID."""
-        if _rendered_when_sent(row):
-            subject, text, html = SIGNATURE_EMAILS[row.kind].render(self.signatures[row.signature_id])
-            message = _mail_message(row.recipient, subject, text, html, row.headers)
-            connection.send(message)
-            return message.msgId
-        if not row.update_id:
-            message = _mail_message(row.recipient, row.subject, row.body_text, row.body_html, row.headers)
-            connection.send(message)
-            return message.msgId
-        merge = self._merges.get(row.update_id)
-        if merge is None:
-            merge = self._merges[row.update_id] = UpdateMailMerge(
-                self.updates[row.update_id], current_app.config["MAIL_DEFAULT_SENDER"],
-                urlsplit(current_app.config["SITE_URL"]).hostname or "localhost")
-        signature = self.signatures[row.signature_id]
-        message_id, raw = merge.message_bytes(row.recipient, signature.given_name, unsubscribe_url(signature.id))
-        if connection.host is not None:
-            connection.host.sendmail(merge.sender_address, [row.recipient], raw)
-        return message_id
+    def add(self, other: BatchResult) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.skipped += other.skipped
 
 
-class _Message(Message):
-    """Flask-Mail's message, serialised with the compat32 policy and CRLF line
-    ends. Flask-Mail switches the finished message to the SMTP policy, which
-    parses every header again while writing it out: about 2.5 times slower,
-    for the same bytes apart from how long headers are folded."""
-
-    def _message(self):
-        message = super()._message()
-        message.policy = _SMTP_COMPAT32
-        return message
+def _settle(row: OutboxMessage, status: OutboxStatus, error: str | None = None) -> None:
+    row.status, row.lease_until = status, None
+    if error is not None:
+        row.last_error = error[:2000]
 
 
-_SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")
-
-
-def _mail_message(recipient: str, subject: str, text: str, html: str | None, headers: dict | None) -> Message:
-    return _Message(
-        subject=subject,
-        recipients=[recipient],
-        body=text,
-        html=html,
-        extra_headers=headers or None,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-    )
-
-
-def _send_one(connection: _TimeoutConnection, deliveries: _Deliveries, row: OutboxMessage) -> str:
-    """Send one message; returns its Message-ID or raises _Temporary/_Permanent."""
-    try:
-        return deliveries.send(connection, row)
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, reply = next(iter(exc.recipients.values()))
-        detail = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
-        raise (_Permanent if code >= 500 else _Temporary)(detail) from exc
-    except smtplib.SMTPSenderRefused as exc:
-        # Our sender was refused: a configuration problem, not this recipient's.
-        raise _Temporary(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-    except smtplib.SMTPNotSupportedError as exc:
-        raise _Permanent(f"not supported by the server: {exc}") from exc
-    except smtplib.SMTPServerDisconnected as exc:
-        raise _ConnectionLost(str(exc) or "server disconnected") from exc
-    except smtplib.SMTPResponseException as exc:
-        detail = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
-        raise (_Permanent if exc.smtp_code >= 500 else _Temporary)(detail) from exc
-    except (OSError, socket.timeout) as exc:
-        raise _ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
-
-
-def _retry_later(row: OutboxMessage, error: str, now: dt.datetime) -> bool:
-    """Schedule another attempt with exponential backoff and jitter.
-    Returns False (and fails the row) once attempts run out."""
+def _retry_later(row: OutboxMessage, error: str, now: dt.datetime, result: BatchResult) -> None:
+    """Schedule another attempt with exponential backoff and jitter, or keep
+    the row as a dead letter once its attempts have run out."""
     config = current_app.config
-    row.last_error = error[:2000]
-    row.lease_until = None
     row.claimed_by = None
     if row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
-        row.status = OutboxStatus.FAILED
-        return False
-    delay = min(
-        config["OUTBOX_BACKOFF_MAX_SECONDS"],
-        config["OUTBOX_BACKOFF_BASE_SECONDS"] * 2 ** (row.attempts - 1),
-    )
-    row.status = OutboxStatus.QUEUED
+        _settle(row, OutboxStatus.FAILED, error)
+        result.failed += 1
+        return
+    delay = min(config["OUTBOX_BACKOFF_MAX_SECONDS"], config["OUTBOX_BACKOFF_BASE_SECONDS"] * 2 ** (row.attempts - 1))
+    _settle(row, OutboxStatus.QUEUED, error)
     row.due_at = now + dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
-    return True
+    result.retried += 1
+
+
+@dataclass
+class _Route:
+    """One transport's connection for a batch, opened when first needed."""
+
+    connect: Callable[[], Connection]
+    connection: Connection | None = None
+    reconnected: bool = False
+    rows: list[OutboxMessage] = field(default_factory=list)
 
 
 def deliver_batch(worker_id: str | None = None) -> BatchResult:
-    """Claim one batch of due messages and deliver it over one connection.
-    Results are committed once per batch: a worker killed mid-batch can at
-    worst cause the rest of that batch to be sent again after its lease."""
+    """Claim one batch of due messages and deliver it, over one connection
+    per transport. Results are committed once per batch: a worker killed
+    mid-batch can at worst cause the rest of that batch to be sent again
+    after its lease."""
     worker_id = worker_id or uuid.uuid4().hex
     rows = claim_due_messages(current_app.config["OUTBOX_BATCH_SIZE"], worker_id)
     result = BatchResult()
     if not rows:
         return result
-    deliveries = _Deliveries(rows)
+    by_kind: dict[str, list[OutboxMessage]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row)
+    loaded, routes = {}, {}
+    for name, kind_rows in by_kind.items():
+        kind = _kinds.get(name)
+        if kind is None or kind.transport not in _transports:
+            # Written by a newer release than this worker's: leave it to one that knows it.
+            for row in kind_rows:
+                row.attempts += 1
+                _retry_later(row, f"no kind or transport {name!r} in this worker", utcnow(), result)
+            continue
+        loaded[name] = kind.load(kind_rows)
+        route = routes.setdefault(kind.transport, _Route(_transports[kind.transport]))
+        route.rows.extend(kind_rows)
     pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
-    pending = list(rows)
-    in_flight = None
-    reconnect = True
-    try:
-        with _TimeoutConnection(current_app.extensions["mail"]) as connection:
-            while pending:
-                row = pending[0]
-                reason = deliveries.skip_reason(row)
-                if reason:
-                    row.status, row.last_error, row.lease_until = OutboxStatus.SKIPPED, reason, None
-                    result.skipped += 1
-                    pending.pop(0)
-                    continue
-                in_flight = row
-                row.attempts += 1
-                pace.wait()
-                try:
-                    row.message_id = _send_one(connection, deliveries, row)
-                except _ConnectionLost:
-                    if not reconnect:
-                        raise
-                    # The server dropped an idle or busy connection: open a
-                    # new one (once per batch) and try this message again.
-                    reconnect = False
-                    row.attempts -= 1
-                    connection.reopen()
-                    continue
-                except _Temporary as exc:
-                    if _retry_later(row, str(exc), utcnow()):
-                        result.retried += 1
-                    else:
-                        result.failed += 1
-                except _Permanent as exc:
-                    row.status = OutboxStatus.FAILED
-                    row.last_error = str(exc)[:2000]
-                    row.lease_until = None
-                    result.failed += 1
-                else:
-                    row.status = OutboxStatus.SENT
-                    row.sent_at = utcnow()
-                    row.lease_until = None
-                    result.sent += 1
-                pending.pop(0)
-                in_flight = None
-    except (_ConnectionLost, OSError, smtplib.SMTPException) as exc:
-        # Could not connect, or the server dropped us: every message not yet
-        # settled goes back to the queue for a later try.
-        now = utcnow()
-        error = str(exc) or type(exc).__name__
-        for row in pending:
-            if row is not in_flight:
-                row.attempts += 1
-            if _retry_later(row, f"connection: {error}", now):
-                result.retried += 1
-            else:
-                result.failed += 1
-        log.warning("outbox: SMTP unavailable (%s); %d message(s) rescheduled", error, len(pending))
+    for route in routes.values():
+        route.rows.sort(key=lambda r: r.id)
+        try:
+            _deliver_route(route, loaded, pace, result)
+        finally:
+            if route.connection is not None:
+                route.connection.close()
     db.session.commit()
     return result
+
+
+def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult) -> None:
+    pending = list(route.rows)
+    while pending:
+        row = pending[0]
+        kind = _kinds[row.kind]
+        reason = kind.still_wanted(loaded[row.kind], row)
+        if reason:
+            _settle(row, OutboxStatus.SKIPPED, reason)
+            result.skipped += 1
+            pending.pop(0)
+            continue
+        try:
+            if route.connection is None:
+                route.connection = route.connect()
+                route.connection.open()
+        except ConnectionLost as exc:
+            # Could not connect: every message of this transport waits for a later try.
+            _reschedule(pending, None, str(exc), result)
+            return
+        row.attempts += 1
+        pace.wait()
+        try:
+            row.message_id = route.connection.send(kind.render(loaded[row.kind], row))
+        except ConnectionLost as exc:
+            if route.reconnected:
+                _reschedule(pending, row, str(exc), result)
+                return
+            # The far end dropped an idle or busy connection: open a new one
+            # (once per batch) and try this message again.
+            route.reconnected = True
+            row.attempts -= 1
+            try:
+                route.connection.reopen()
+            except ConnectionLost as again:
+                _reschedule(pending, None, str(again), result)
+                return
+            continue
+        except TemporaryFailure as exc:
+            _retry_later(row, str(exc), utcnow(), result)
+        except PermanentFailure as exc:
+            _settle(row, OutboxStatus.FAILED, str(exc))
+            result.failed += 1
+        else:
+            _settle(row, OutboxStatus.SENT)
+            row.sent_at = utcnow()
+            result.sent += 1
+        pending.pop(0)
+
+
+def _reschedule(pending: list[OutboxMessage], in_flight: OutboxMessage | None, error: str,
+                result: BatchResult) -> None:
+    now = utcnow()
+    for row in pending:
+        if row is not in_flight:
+            row.attempts += 1
+        _retry_later(row, f"connection: {error}", now, result)
+    log.warning("outbox: transport unavailable (%s); %d message(s) rescheduled", error, len(pending))
 
 
 class _Pace:
@@ -447,10 +340,85 @@ class _Pace:
         self.next_at = max(self.next_at, now) + self.interval
 
 
-def status_counts() -> dict[str, int]:
-    rows = db.session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all()
-    counts = dict.fromkeys((s.value for s in OutboxStatus), 0)
-    counts.update({status: n for status, n in rows})
-    return counts
+# --- The worker -----------------------------------------------------------------
+
+def work_once(worker_id: str | None = None) -> BatchResult:
+    """One turn of the worker: every producer once, then one delivery batch."""
+    produced = False
+    for produce in _producers:
+        produced = produce() or produced
+    result = deliver_batch(worker_id)
+    result.produced = produced
+    return result
+
+
+def drain(worker_id: str | None = None) -> BatchResult:
+    """Produce and deliver until nothing is due (`flask outbox work --once`)."""
+    total = BatchResult()
+    while True:
+        batch = work_once(worker_id)
+        total.add(batch)
+        if batch.handled == 0 and not batch.produced:
+            return total
+
+
+def run_worker(app: Flask, stop: threading.Event | None = None) -> None:
+    """Deliver due messages until ``stop`` is set, polling when idle."""
+    stop = stop or threading.Event()
+    worker_id = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    with app.app_context():
+        poll = app.config["OUTBOX_POLL_SECONDS"]
+        while not stop.is_set():
+            try:
+                batch = work_once(worker_id)
+            except Exception:  # keep the worker alive through a database blip
+                log.exception("outbox: batch failed")
+                db.session.rollback()
+                batch = BatchResult()
+            finally:
+                db.session.remove()
+            if batch.handled == 0 and not batch.produced:
+                stop.wait(poll)
+
+
+# --- Looking after the queue ------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueStatus:
+    by_status: dict[str, int]
+    by_kind: dict[str, dict[str, int]]
+    oldest_due: dt.datetime | None
+    dead_letters: list[OutboxMessage]
+
+
+def queue_status(dead_letters: int = 10) -> QueueStatus:
+    """Messages by status and by kind, the oldest one waiting, and the latest dead letters."""
+    by_status = dict.fromkeys((s.value for s in OutboxStatus), 0)
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys((s.value for s in OutboxStatus), 0))
+    for kind, status, n in db.session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count())
+        .group_by(OutboxMessage.kind, OutboxMessage.status)
+    ).all():
+        by_status[status] += n
+        by_kind[kind][status] = n
+    oldest = db.session.execute(
+        select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == OutboxStatus.QUEUED)).scalar_one()
+    dead = list(db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc()).limit(dead_letters)).scalars())
+    return QueueStatus(by_status, dict(sorted(by_kind.items())), oldest, dead)
+
+
+def retry_dead(kind: str | None = None) -> int:
+    """Put dead letters (of one kind, or all) back in the queue, due now,
+    with their attempts counted afresh. Returns how many."""
+    condition = [OutboxMessage.status == OutboxStatus.FAILED]
+    if kind:
+        condition.append(OutboxMessage.kind == kind)
+    revived = db.session.execute(
+        update(OutboxMessage).where(*condition)
+        .values(status=OutboxStatus.QUEUED, attempts=0, due_at=utcnow(), lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return revived

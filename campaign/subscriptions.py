@@ -2,20 +2,11 @@
 email of the site."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from . import tokens
 from .extensions import db, dialect_insert
-from .links import absolute_url
 from .models import Signature, Suppression, utcnow
-
-
-def unsubscribe_token(signature_id: int) -> str:
-    return tokens.token_for(tokens.UNSUBSCRIBE, signature_id)
-
-
-def unsubscribe_url(signature_id: int) -> str:
-    return absolute_url("public.unsubscribe", token=unsubscribe_token(signature_id))
 
 
 def signature_for_unsubscribe(token: str) -> Signature | None:
@@ -41,9 +32,3 @@ def stop_all_email(signature: Signature) -> None:
         .values(unsubscribed_at=utcnow()).execution_options(synchronize_session=False)
     )
     db.session.commit()
-
-
-def is_suppressed(address_normalised: str) -> bool:
-    return db.session.execute(
-        select(Suppression.email_normalised).where(Suppression.email_normalised == address_normalised)
-    ).first() is not None

@@ -2,14 +2,19 @@
 unsubscribe). Each purpose has its own salt, so one cannot stand in for the other."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .extensions import db
+from .links import absolute_url
 from .models import Signature
 
 CONFIRM = "confirm-signature"
 UNSUBSCRIBE = "unsubscribe"
+# The page each purpose's links open.
+_ENDPOINTS = {CONFIRM: "public.confirm", UNSUBSCRIBE: "public.unsubscribe"}
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
@@ -18,6 +23,20 @@ def _serializer(purpose: str) -> URLSafeSerializer:
 
 def token_for(purpose: str, signature_id: int) -> str:
     return _serializer(purpose).dumps(signature_id)
+
+
+def link_for(purpose: str, signature_id: int) -> str:
+    """The absolute link of ``purpose`` for one signature."""
+    return absolute_url(_ENDPOINTS[purpose], token=token_for(purpose, signature_id))
+
+
+def links_for(purpose: str) -> Callable[[int], str]:
+    """``link_for`` for many signatures: the URL is built once, each link
+    only signs its signature's id."""
+    marker = "0TOKEN0"
+    url = absolute_url(_ENDPOINTS[purpose], token=marker)
+    serializer = _serializer(purpose)
+    return lambda signature_id: url.replace(marker, serializer.dumps(signature_id))
 
 
 def signature_id_for(purpose: str, token: str) -> int | None:

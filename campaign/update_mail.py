@@ -1,20 +1,29 @@
-"""An organiser's update as the email one supporter receives."""
+"""An organiser's update as the email each supporter receives: the kinds
+``update`` and ``milestone`` (one delivery row per supporter, mail-merged
+per update, not sent to anyone who has left meanwhile) and ``update_test``
+(one copy to the organiser, rendered when queued)."""
 from __future__ import annotations
 
-import binascii
-import email.policy
-from dataclasses import dataclass
-from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from dataclasses import dataclass, field
 
 from flask import render_template
-from markupsafe import escape
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from . import outbox, tokens
 from .links import absolute_url
+from .extensions import db
+from .mail_merge import MailMerge, one_line, single_email, slot
 from .markup import render_markdown
-from .models import CampaignUpdate
+from .models import CampaignUpdate, OutboxMessage, Signature, SignatureStatus, Suppression, UpdateStatus
+
+UPDATE = "update"
+MILESTONE = "milestone"
+TEST = "update_test"
+
+
+def delivery_kind(update_row: CampaignUpdate) -> str:
+    return MILESTONE if update_row.milestone is not None else UPDATE
 
 
 @dataclass(frozen=True)
@@ -24,22 +33,20 @@ class RenderedUpdate:
     html: str
 
 
-def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link: str,
-                  body_html=None) -> RenderedUpdate:
-    """Subject, plain text and HTML for one supporter. ``body_html`` may be
-    passed in when many supporters get the same update."""
+def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link: str) -> RenderedUpdate:
+    """Subject, plain text and HTML for one supporter."""
     campaign = update_row.campaign
     context = {
         "campaign": campaign,
         "update": update_row,
         "given_name": given_name,
-        "body_html": body_html if body_html is not None else render_markdown(update_row.body),
+        "body_html": render_markdown(update_row.body),
         "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
         "unsubscribe_url": unsubscribe_link,
     }
     return RenderedUpdate(
         # Never let a newline from an organiser's subject reach a header.
-        subject=" ".join(update_row.subject.split()),
+        subject=one_line(update_row.subject),
         text=render_template("email/update.txt", **context),
         html=render_template("email/update.html", **context),
     )
@@ -50,65 +57,78 @@ def list_unsubscribe_headers(link: str) -> dict:
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-# --- Sending one update to many ---------------------------------------------
-#
-# Building a MIME message with the email package costs far more CPU than
-# sending it, and a broadcast sends the same update to every supporter with
-# only the name, the unsubscribe link and a few headers changed. So the
-# email package builds the message once per update, with placeholders, and
-# each supporter's copy is that skeleton with their parts encoded (C-speed
-# quoted-printable) and filled in.
-
-_NAME = "Zq7NameZq7"
-_LINK = "https://unsubscribe.invalid/Zq7LinkZq7"
-_SLOTS = {key: f"@@Zq7{key}Zq7@@".encode() for key in ("TO", "DATE", "MSGID", "TEXT", "HTML")}
+def update_merge(update_row: CampaignUpdate) -> MailMerge:
+    """The update, ready for every supporter: slots ``givenname`` and ``link``
+    (their one-click unsubscribe link)."""
+    rendered = render_update(update_row, slot("givenname"), slot("link"))
+    return MailMerge(rendered.subject, rendered.text, rendered.html, ("givenname", "link"),
+                     headers=list_unsubscribe_headers(slot("link")))
 
 
-def _quoted_printable(text: str) -> bytes:
-    return binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8")).replace(b"\n", b"\r\n")
+# --- Deliveries -----------------------------------------------------------------
+
+@dataclass
+class _Batch:
+    updates: dict[int, CampaignUpdate]
+    signatures: dict[int, object]   # rows: id, status, given_name, unsubscribed_at, email_normalised
+    suppressed: set[str]
+    merges: dict[int, MailMerge] = field(default_factory=dict)
+    unsubscribe_link: object = None
 
 
-class UpdateMailMerge:
-    """One update, ready to be sent to many supporters cheaply."""
-
-    def __init__(self, update_row: CampaignUpdate, sender: str, message_id_domain: str):
-        rendered = render_update(update_row, _NAME, _LINK)
-        self.text, self.html = rendered.text, rendered.html
-        self.domain = message_id_domain
-        self.sender_address = parseaddr(sender)[1]
-        message = MIMEMultipart("alternative")
-        message["Subject"] = Header(rendered.subject, "utf-8").encode()
-        message["From"] = _encode_address(sender)
-        message["To"] = _SLOTS["TO"].decode()
-        message["Date"] = _SLOTS["DATE"].decode()
-        message["Message-ID"] = _SLOTS["MSGID"].decode()
-        for name, value in list_unsubscribe_headers(_LINK).items():
-            message[name] = value
-        for subtype, slot in (("plain", "TEXT"), ("html", "HTML")):
-            part = MIMENonMultipart("text", subtype, charset="utf-8")
-            part["Content-Transfer-Encoding"] = "quoted-printable"
-            part.set_payload(_SLOTS[slot].decode())
-            message.attach(part)
-        # Never fold: a placeholder must stay whole on its line.
-        policy = email.policy.compat32.clone(linesep="\r\n", max_line_length=0)
-        self.skeleton = message.as_bytes(policy=policy)
-
-    def message_bytes(self, recipient: str, given_name: str, unsubscribe_link: str) -> tuple[str, bytes]:
-        """(Message-ID, the whole message) for one supporter."""
-        message_id = make_msgid(domain=self.domain)
-        link = unsubscribe_link
-        text = self.text.replace(_NAME, given_name).replace(_LINK, link)
-        html = self.html.replace(_NAME, str(escape(given_name))).replace(_LINK, str(escape(link)))
-        raw = (self.skeleton
-               .replace(_LINK.encode(), link.encode())
-               .replace(_SLOTS["TO"], _encode_address(recipient).encode())
-               .replace(_SLOTS["DATE"], formatdate(localtime=False).encode())
-               .replace(_SLOTS["MSGID"], message_id.encode())
-               .replace(_SLOTS["TEXT"], _quoted_printable(text))
-               .replace(_SLOTS["HTML"], _quoted_printable(html)))
-        return message_id, raw
+def _load(rows: list[OutboxMessage]) -> _Batch:
+    update_ids = {row.update_id for row in rows if row.update_id}
+    signature_ids = {row.signature_id for row in rows if row.signature_id}
+    updates = {u.id: u for u in db.session.execute(
+        select(CampaignUpdate).where(CampaignUpdate.id.in_(update_ids))
+        .options(selectinload(CampaignUpdate.campaign))).scalars()} if update_ids else {}
+    signatures = {s.id: s for s in db.session.execute(
+        select(Signature.id, Signature.status, Signature.given_name, Signature.unsubscribed_at,
+               Signature.email_normalised).where(Signature.id.in_(signature_ids)))} if signature_ids else {}
+    addresses = {s.email_normalised for s in signatures.values()}
+    suppressed = set(db.session.execute(
+        select(Suppression.email_normalised).where(Suppression.email_normalised.in_(addresses))
+    ).scalars()) if addresses else set()
+    return _Batch(updates, signatures, suppressed, unsubscribe_link=tokens.links_for(tokens.UNSUBSCRIBE))
 
 
-def _encode_address(address: str) -> str:
-    name, addr = parseaddr(address)
-    return formataddr((name, addr), charset="utf-8")
+def _still_wanted(batch: _Batch, row: OutboxMessage) -> str | None:
+    update_row = batch.updates.get(row.update_id)
+    signature = batch.signatures.get(row.signature_id)
+    if update_row is None or update_row.status == UpdateStatus.CANCELLED:
+        return "update cancelled"
+    if signature is None or signature.unsubscribed_at is not None:
+        return "unsubscribed"
+    if signature.email_normalised in batch.suppressed:
+        return "stopped all email"
+    if signature.status != SignatureStatus.CONFIRMED:
+        return "signature no longer valid"
+    return None
+
+
+def _render(batch: _Batch, row: OutboxMessage):
+    merge = batch.merges.get(row.update_id)
+    if merge is None:
+        merge = batch.merges[row.update_id] = update_merge(batch.updates[row.update_id])
+    signature = batch.signatures[row.signature_id]
+    return merge.message(row.recipient, {"givenname": signature.given_name,
+                                         "link": batch.unsubscribe_link(signature.id)})
+
+
+for _kind in (UPDATE, MILESTONE):
+    outbox.register_kind(outbox.MessageKind(_kind, load=_load, still_wanted=_still_wanted, render=_render))
+
+
+# --- The organiser's test copy ------------------------------------------------------
+
+def enqueue_test(update_row: CampaignUpdate, address: str) -> None:
+    """One copy to the organiser, marked as a test, in the current
+    transaction; the unsubscribe link is a sample."""
+    rendered = render_update(update_row, "Organiser", absolute_url("public.unsubscribe", token="test"))
+    outbox.enqueue(TEST, address, subject=f"[Test] {rendered.subject}", body_text=rendered.text,
+                   body_html=rendered.html)
+
+
+outbox.register_kind(outbox.MessageKind(
+    TEST, load=lambda rows: None, still_wanted=lambda batch, row: None,
+    render=lambda batch, row: single_email(row.recipient, row.subject, row.body_text, row.body_html, row.headers)))

@@ -7,11 +7,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
+from .spreadsheet import looks_like_formula
+
 _URL = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|io|ru|cn|info|biz|xyz|top)\b)", re.I)
 # Organisations may be named like their domain ("Booking.com"); links are still refused.
 _LINK = re.compile(r"(https?://|www\.)", re.I)
-# Cells starting with these become formulas in spreadsheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def strip(value):
@@ -35,7 +35,7 @@ class PlainName:
             raise ValidationError(_l("%(label)s contains characters we cannot accept", label=self.label))
         if self.pattern.search(value):
             raise ValidationError(_l("%(label)s must not contain a web address", label=self.label))
-        if value.startswith(FORMULA_PREFIXES):
+        if looks_like_formula(value):
             raise ValidationError(
                 _l("%(label)s must not start with =, +, - or @", label=self.label)
             )

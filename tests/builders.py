@@ -92,9 +92,29 @@ def log_in(client, email="org@example.com", password=PASSWORD):
         "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
+def confirm_signature(signature) -> bool:
+    """Confirm a loaded signature through the service, as the confirm POST
+    does, and refresh it; True if this call confirmed it."""
+    from campaign import signing
+    signature_id = signature.id
+    # As in a request, the session holds no connection while the service
+    # confirms on a connection of its own.
+    db.session.commit()
+    page = signing.confirm(signature_id)
+    db.session.refresh(signature)
+    return page is not None and page.confirmed_now
+
+
+def fan_out_all() -> None:
+    """Create every due update's deliveries, as the worker does a batch at a time."""
+    from campaign import broadcasts
+    while broadcasts.fan_out_batch():
+        pass
+
+
 def confirmed_signatures(campaign, specs):
     """Confirmed signatures from (email, country[, opt_in]) specs, via the services."""
-    from campaign import signing
+    from campaign import identity, signing
     from campaign.models import Signature
     made = []
     for spec in specs:
@@ -102,8 +122,8 @@ def confirmed_signatures(campaign, specs):
         signing.sign(campaign, signing.Pledge("Sam", "Signer", email, country, None, opt_in, False))
         signature = db.session.execute(
             db.select(Signature).where(Signature.campaign_id == campaign.id,
-                                       Signature.email_normalised == signing.normalise_email(email))
+                                       Signature.email_normalised == identity.normalise_email(email))
         ).scalar_one()
-        signing.confirm_signature(signature)
+        confirm_signature(signature)
         made.append(signature)
     return made

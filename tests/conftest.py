@@ -9,9 +9,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
-from campaign import create_app
+from campaign import create_app, outbox
 from campaign.extensions import db
-from campaign import worker
 
 from .smtp import MailServer
 
@@ -134,7 +133,7 @@ def deliver(app, smtp):
     """Run the outbox worker once, as `flask outbox work --once` would."""
     def run():
         with app.app_context():
-            result = worker.drain()
+            result = outbox.drain()
             db.session.remove()
             return result
     return run

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from campaign import signing
+from campaign import counts, signing, tokens
 from campaign.extensions import db
 from campaign.models import DailyCountryCount, OutboxMessage, Signature, SignatureStatus
 
-from .builders import csrf_token, make_campaign, sign
+from .builders import confirm_signature, csrf_token, make_campaign, sign
 
 
 @pytest.fixture
@@ -61,13 +61,13 @@ def test_many_confirmations_at_once_keep_the_count_true(app, postgres_only):
     def confirm(i):
         with app.app_context():
             signature = db.session.get(Signature, ids[i % len(ids)])
-            signing.confirm_signature(signature)  # every one twice: half are repeats
+            confirm_signature(signature)  # every one twice: half are repeats
             db.session.remove()
 
     run_together(40, lambda i: [confirm(j) for j in range(i, 400, 40)])
 
     with app.app_context():
-        assert signing.signature_count(campaign_id) == 200
+        assert counts.signature_count(campaign_id) == 200
         confirmed = db.session.scalar(select(func.count()).select_from(Signature)
                                       .where(Signature.status == SignatureStatus.CONFIRMED))
         assert confirmed == 200
@@ -84,7 +84,7 @@ def test_confirmation_clicks_at_once_count_each_signature_once(app, postgres_onl
     countries = ["GB", "FR", "DE", "US"]
     with app.app_context():
         campaign = make_campaign(slug="clicks")
-        paths = [f"/confirm/{signing.confirmation_token(i)}"
+        paths = [f"/confirm/{tokens.token_for(tokens.CONFIRM, i)}"
                  for i in pending_signatures(campaign, 100, countries, opt_in=True)]
         campaign_id = campaign.id
     token = csrf_token(app.test_client().get(paths[0]).get_data(as_text=True))
@@ -98,8 +98,8 @@ def test_confirmation_clicks_at_once_count_each_signature_once(app, postgres_onl
     assert {page.status_code for page in pages} == {200}
     assert all("Your signature is confirmed" in page.get_data(as_text=True) for page in pages)
     with app.app_context():
-        assert signing.signature_count(campaign_id) == 100
-        assert signing.status_counts(campaign_id) == {("confirmed", True): 100, ("pending", True): 0}
+        assert counts.signature_count(campaign_id) == 100
+        assert counts.status_counts(campaign_id) == {("confirmed", True): 100, ("pending", True): 0}
         by_country = dict(db.session.execute(
             select(DailyCountryCount.country, func.sum(DailyCountryCount.signatures))
             .group_by(DailyCountryCount.country)).all())
@@ -111,13 +111,13 @@ def test_recount_repairs_drift(ctx):
     for i in range(3):
         signing.sign(campaign, signing.Pledge(f"R{i}", "R", f"r{i}@example.com", "GB", None, False, False))
     for signature in db.session.execute(select(Signature)).scalars().all():
-        signing.confirm_signature(signature)
+        confirm_signature(signature)
     # Drift: a counter row edited by hand.
     db.session.execute(db.text("UPDATE signature_tally SET signatures = signatures + 7"))
     db.session.commit()
-    assert signing.signature_count(campaign.id) > 3
-    assert signing.recount(campaign)[1] == 3
-    assert signing.signature_count(campaign.id) == 3
+    assert counts.signature_count(campaign.id) > 3
+    assert counts.recount(campaign)[1] == 3
+    assert counts.signature_count(campaign.id) == 3
 
 
 def test_recount_command(ctx, runner):
@@ -141,18 +141,18 @@ def test_stored_counts_by_status_match_the_rows_through_every_change(ctx):
             .where(Signature.campaign_id == campaign.id).group_by(Signature.status, Signature.email_opt_in))}
 
     def stored():
-        return {k: v for k, v in signing.status_counts(campaign.id).items() if v}
+        return {k: v for k, v in counts.status_counts(campaign.id).items() if v}
 
     for i in range(6):
         signing.sign(campaign, signing.Pledge(f"T{i}", "T", f"t{i}@{'spam' if i < 3 else 'ok'}.example",
                                               "GB", None, i % 2 == 0, False))
     assert stored() == rows_by_status()
     for signature in db.session.execute(select(Signature).where(Signature.email_domain == "spam.example")).scalars():
-        signing.confirm_signature(signature)
+        confirm_signature(signature)
     assert stored() == rows_by_status()
     batch = moderation.invalidate(campaign, moderation.Criteria(email_domain="spam.example"), None)
     assert batch.signatures == 3 and stored() == rows_by_status()
-    assert signing.signature_count(campaign.id) == 0
+    assert counts.signature_count(campaign.id) == 0
     moderation.undo_invalidation(batch)
     assert stored() == rows_by_status()
-    assert signing.signature_count(campaign.id) == 3
+    assert counts.signature_count(campaign.id) == 3

@@ -17,10 +17,10 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, create_app, moderation, signing, subscriptions
+from campaign import broadcasts, businesses, create_app, moderation, signing, tokens
 from campaign.extensions import db
 from campaign.models import Business, Kind, Signature, Suppression
-from campaign.public import shared_pages
+from campaign import shared_pages
 
 from .builders import (
     PASSWORD,
@@ -157,15 +157,15 @@ def world(app, client):
         args = {"slug": SLUG, "business_id": business_id, "invalidation_id": batch.id,
                 "organiser_id": member.id, "update_id": update.id,
                 "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
-        tokens = {"public.confirm": signing.confirmation_token(pending.id),
-                  "public.unsubscribe": subscriptions.unsubscribe_token(fan.id),
-                  "public.unsubscribe_now": subscriptions.unsubscribe_token(fan.id)}
+        link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
+                       "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
+                       "public.unsubscribe_now": tokens.token_for(tokens.UNSUBSCRIBE, fan.id)}
         expired_page_token = shared_pages._serializer().dumps(shared_pages._hour() - shared_pages.TOKEN_HOURS - 1)
         fan_id = fan.id
     assert log_in(client, "admin@example.com").status_code == 303
     stranger = app.test_client()
     return SimpleNamespace(
-        args=args, tokens=tokens, fan_id=fan_id,
+        args=args, tokens=link_tokens, fan_id=fan_id,
         page_token=csrf_token(client.get(f"/c/{SLUG}").get_data(as_text=True)),
         session_token=csrf_token(client.get("/organiser/login").get_data(as_text=True)),
         strangers_token=csrf_token(stranger.get("/organiser/login").get_data(as_text=True)),

@@ -17,7 +17,7 @@ from campaign import broadcasts
 from campaign.extensions import db
 from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus
 
-from .builders import make_campaign
+from .builders import fan_out_all, make_campaign
 from .conftest import SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def broadcast(app, n, subject="Big news"):
         add_supporters(campaign, n)
         row = broadcasts.create_update(campaign, None, subject, "Body")
         broadcasts.schedule(row)
-        broadcasts.fan_out_all()
+        fan_out_all()
 
 
 def make_due(app):

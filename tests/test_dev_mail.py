@@ -2,7 +2,7 @@
 at /dev/mail in debug mode, so a newcomer can click the confirmation link."""
 import pytest
 
-from campaign import worker
+from campaign import outbox
 from campaign.dev.mailcatcher import start_catcher
 from campaign.extensions import db
 
@@ -31,7 +31,7 @@ def test_a_newcomer_reads_the_confirmation_at_dev_mail(debug_app):
         make_campaign(slug="dev", title="Dev campaign")
     sign(client, "dev", email="newcomer@example.com")
     with debug_app.app_context():
-        assert worker.drain().sent == 1
+        assert outbox.drain().sent == 1
     listing = client.get("/dev/mail").get_data(as_text=True)
     assert "Confirm your signature: Dev campaign" in listing
     assert "newcomer@example.com" in listing

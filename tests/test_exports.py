@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import insert, select, update
 
-from campaign import exports, moderation, signing
+from campaign import counts, exports, moderation, signing
 from campaign.extensions import db
 from campaign.models import ExportRecord, Signature, SignatureStatus
 
@@ -50,7 +50,7 @@ def mixed(ctx):
     db.session.commit()
     for email, country in (("pending1@example.com", "GB"), ("pending2@example.com", "JP")):
         signing.sign(campaign, signing.Pledge("Pat", "Pending", email, country, None, False, False))
-    signing.recount(campaign)
+    counts.recount(campaign)
     moderation.invalidate(campaign, moderation.Criteria(email="bad@example.com"), None, "duplicate")
     other = make_campaign(slug="elsewhere")
     confirmed_signatures(other, [("other@example.com", "GB")])
@@ -151,7 +151,7 @@ def test_the_stored_counts_follow_the_rows_after_a_recount(mixed, client):
                                                Signature.status == SignatureStatus.CONFIRMED)
                        .values(confirmed_at=at(D3, 1)))
     db.session.commit()
-    signing.recount(mixed)
+    counts.recount(mixed)
     log_in(client)
     body = client.get("/organiser/c/mixed/export/counts?by=day&format=json").get_data(as_text=True)
     assert json.loads(body) == [{"date": "2031-03-05", "signatures": 7}] == expected(mixed.id, "day")

@@ -16,11 +16,11 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, insert, select, text
 
-from campaign import exports, signing
+from campaign import counts
 from campaign.extensions import db
 from campaign.models import Campaign, OutboxMessage, Signature, SignatureStatus
 
-from .builders import csrf_token, make_campaign, sign, valid_pledge
+from .builders import confirm_signature, csrf_token, make_campaign, sign, valid_pledge
 from .conftest import _empty_tables, make_app
 from .throwaway import ThrowawayPostgres, ThrowawayRedis, postgres_unavailable, redis_unavailable
 
@@ -110,7 +110,7 @@ def assert_nothing_half_saved(app, accepted):
         assert by_signature == {(s.id, "confirmation"): 1 for s in signatures}
         assert all(s.emails_sent == 1 and s.status == SignatureStatus.PENDING for s in signatures)
         campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == "outage"))
-        assert signing.status_counts(campaign_id) == {(SignatureStatus.PENDING, False): len(accepted)}
+        assert counts.status_counts(campaign_id) == {(SignatureStatus.PENDING, False): len(accepted)}
         db.session.remove()
 
 
@@ -262,15 +262,15 @@ def test_a_thousand_confirmations_from_many_threads_keep_every_tally_true(
             rows += [row(i, other.id, SignatureStatus.CONFIRMED, now - dt.timedelta(days=2)) for i in range(25)]
             db.session.execute(insert(Signature), rows)
             db.session.commit()
-            signing.recount(campaign)  # stored tallies from the rows, as the command does
-            signing.recount(other)
+            counts.recount(campaign)  # stored tallies from the rows, as the command does
+            counts.recount(other)
             campaign_id, other_id = campaign.id, other.id
             pending = list(db.session.execute(
                 select(Signature.id).where(Signature.campaign_id == campaign_id,
                                            Signature.status == SignatureStatus.PENDING)
                 .order_by(Signature.id)).scalars())
-            other_before = (signing.signature_count(other_id), exports.counts_by_day(other_id),
-                            exports.counts_by_country(other_id), signing.status_counts(other_id))
+            other_before = (counts.signature_count(other_id), counts.counts_by_day(other_id),
+                            counts.counts_by_country(other_id), counts.status_counts(other_id))
             db.session.remove()
         assert len(pending) == 1000
 
@@ -290,7 +290,7 @@ def test_a_thousand_confirmations_from_many_threads_keep_every_tally_true(
             for signature_id in work[k::threads]:
                 try:
                     with app.app_context():  # one context per confirmation, like a request
-                        changed = signing.confirm_signature(db.session.get(Signature, signature_id))
+                        changed = confirm_signature(db.session.get(Signature, signature_id))
                         db.session.remove()
                 except Exception as error:  # noqa: BLE001 - reported below
                     with lock:
@@ -313,19 +313,19 @@ def test_a_thousand_confirmations_from_many_threads_keep_every_tally_true(
                 select(Signature).where(Signature.campaign_id == campaign_id)).scalars().all()
             confirmed = [s for s in signatures if s.status == SignatureStatus.CONFIRMED]
             assert len(confirmed) == 1060
-            assert signing.signature_count(campaign_id) == len(confirmed)
+            assert counts.signature_count(campaign_id) == len(confirmed)
             by_day = collections.Counter(s.confirmed_at.date().isoformat() for s in confirmed)
-            assert exports.counts_by_day(campaign_id) == [
+            assert counts.counts_by_day(campaign_id) == [
                 {"date": day, "signatures": n} for day, n in sorted(by_day.items())]
             by_country = collections.Counter(s.country for s in confirmed)
-            assert {r["country"]: r["signatures"] for r in exports.counts_by_country(campaign_id)} == by_country
+            assert {r["country"]: r["signatures"] for r in counts.counts_by_country(campaign_id)} == by_country
             by_status = collections.Counter((s.status, s.email_opt_in) for s in signatures)
-            assert {k: v for k, v in signing.status_counts(campaign_id).items() if v} == by_status
+            assert {k: v for k, v in counts.status_counts(campaign_id).items() if v} == by_status
             # The bystander campaign did not move.
-            assert (signing.signature_count(other_id), exports.counts_by_day(other_id),
-                    exports.counts_by_country(other_id), signing.status_counts(other_id)) == other_before
+            assert (counts.signature_count(other_id), counts.counts_by_day(other_id),
+                    counts.counts_by_country(other_id), counts.status_counts(other_id)) == other_before
             # And a recount finds nothing to repair.
-            assert signing.recount(db.session.get(Campaign, campaign_id)) == (1060, 1060)
+            assert counts.recount(db.session.get(Campaign, campaign_id)) == (1060, 1060)
             db.session.remove()
     finally:
         with app.app_context():
@@ -368,7 +368,7 @@ def test_two_hundred_identical_submissions_at_once_leave_one_signature(
             assert 1 <= len(messages) <= cap
             assert signatures[0].emails_sent == len(messages)
             assert {(m.signature_id, m.kind) for m in messages} == {(signatures[0].id, "confirmation")}
-            assert signing.status_counts(signatures[0].campaign_id) == {(SignatureStatus.PENDING, False): 1}
+            assert counts.status_counts(signatures[0].campaign_id) == {(SignatureStatus.PENDING, False): 1}
             db.session.remove()
     finally:
         with app.app_context():

@@ -25,13 +25,14 @@ from hypothesis.control import currently_in_test_context
 from sqlalchemy import String, select
 from werkzeug.datastructures import MultiDict
 
-from campaign import broadcasts, outbox, signing, subscriptions
+from campaign import broadcasts, signing, subscriptions, tokens
 from campaign.campaigns import image_folder
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, CampaignUpdate, Kind, Signature
-from campaign.update_mail import UpdateMailMerge
+from campaign.mail_merge import single_email
+from campaign.update_mail import update_merge
 
-from .builders import PASSWORD, csrf_token, hours_from_now, make_campaign, make_organiser
+from .builders import PASSWORD, confirm_signature, csrf_token, hours_from_now, make_campaign, make_organiser
 
 HOSTILE = settings(
     max_examples=40,
@@ -208,8 +209,8 @@ def world(app, client):
         make_campaign(slug=DRAFT, status=CampaignStatus.DRAFT)
         signing.sign(pledge, signing.Pledge("Sam", "Signer", "sam@example.com", "GB", None, True, False))
         signature_id = db.session.execute(select(Signature.id)).scalar_one()
-        confirm_token = signing.confirmation_token(signature_id)
-        unsubscribe_token = subscriptions.unsubscribe_token(signature_id)
+        confirm_token = tokens.token_for(tokens.CONFIRM, signature_id)
+        unsubscribe_token = tokens.token_for(tokens.UNSUBSCRIBE, signature_id)
         make_organiser()
     return SimpleNamespace(
         confirm_token=confirm_token,
@@ -421,7 +422,7 @@ def test_confirm_links_answer_any_token_and_only_a_real_one_confirms(app, client
     link = link_token(spec, world.confirm_token, world.unsubscribe_token)
     url = "/confirm/" + segment(link)
     with app.app_context():
-        names_a_signature = bool(link) and signing.signature_for_token(link) is not None
+        names_a_signature = bool(link) and tokens.signature_for(tokens.CONFIRM, link) is not None
 
     before = snapshot(app)
     shown = send(client, "GET", url)
@@ -558,7 +559,7 @@ def pending_then_confirmed(campaign, given_name: str, address: str, deliver) -> 
     signing.sign(campaign, signing.Pledge(given_name, "Lovelace", address, "GB", None, True, True))
     deliver()
     signature = db.session.execute(select(Signature).where(Signature.email == address)).scalar_one()
-    signing.confirm_signature(signature)
+    confirm_signature(signature)
     return signature
 
 
@@ -603,18 +604,14 @@ def test_no_title_subject_or_name_can_add_a_header_to_any_email(ctx, title, subj
     """Any text at all: the mail-merged update and the outbox's emails keep our headers and a one-line subject."""
     campaign = Campaign(slug="any", kind=Kind.PLEDGE, title=title, summary="", story="", pledge_text="", demands="")
     update = CampaignUpdate(campaign=campaign, subject=subject, body="We did it.")
-    merge = UpdateMailMerge(update, "Campaign site <noreply@localhost>", "campaigns.test")
-    _, raw = merge.message_bytes("ada@example.com", given_name, "http://campaigns.test/unsubscribe/abc")
+    raw = update_merge(update).message(
+        "ada@example.com", {"givenname": given_name, "link": "http://campaigns.test/unsubscribe/abc"}).raw
     merged = message_from_bytes(raw, policy=policy.default)
     assert_no_injected_headers(merged, "ada@example.com")
     assert " ".join(str(merged["Subject"]).split()) == " ".join(subject.split())
 
-    queued = outbox.enqueue_rendered(
-        kind="confirmation", recipient="ada@example.com",
-        subject=render_template("email/confirm_signature.subject.txt", campaign=campaign),
-        text=f"Hello {given_name}", html=None)
-    db.session.expunge(queued)
-    sent = outbox._mail_message(queued.recipient, queued.subject, queued.body_text, queued.body_html, queued.headers)
-    plain = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    sent = single_email("ada@example.com", render_template("email/confirm_signature.subject.txt", campaign=campaign),
+                        f"Hello {given_name}", None)
+    plain = message_from_bytes(sent.raw, policy=policy.default)
     assert_no_injected_headers(plain, "ada@example.com")
     assert " ".join(str(plain["Subject"]).split()) == " ".join(f"Confirm your signature: {title}".split())

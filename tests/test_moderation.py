@@ -10,11 +10,11 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select, update
 
-from campaign import moderation, signing
+from campaign import moderation
 from campaign.extensions import db
 from campaign.models import Invalidation, Signature
 
-from .builders import confirmed_signatures, csrf_token, log_in, make_campaign, make_organiser, valid_pledge
+from .builders import confirm_signature, confirmed_signatures, csrf_token, log_in, make_campaign, make_organiser, valid_pledge
 
 BOT_IP = "203.0.113.9"
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -58,8 +58,8 @@ def watch(ctx, client):
     for i in (1, 2, 3):
         sign_from(client, "watch", BOT_IP, email=f"bot{i}@bots.example.net", given_name=f"Bot{i}", family_name="Botson")
     for i in (1, 2):
-        signing.confirm_signature(signature(f"bot{i}@bots.example.net"))
-    signing.confirm_signature(sign_from(client, "watch", "198.51.100.1", email="ada@example.com",
+        confirm_signature(signature(f"bot{i}@bots.example.net"))
+    confirm_signature(sign_from(client, "watch", "198.51.100.1", email="ada@example.com",
                                         given_name="Ada", family_name="Lovelace"))
     confirmed_signatures(campaign, [("grace@example.org", "US"), ("alan@example.org", "GB")])
     make_organiser(campaigns=[campaign])

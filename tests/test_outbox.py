@@ -4,11 +4,18 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
-from campaign import outbox, worker
+from campaign import outbox, update_mail
 from campaign.extensions import db
+from campaign.mail_merge import render_email
 from campaign.models import OutboxMessage, OutboxStatus, Signature
 
 from .builders import make_campaign, sign
+
+
+def queue_rendered(recipient, template, context):
+    """A message rendered when queued (the organiser's test copy is one)."""
+    subject, text, html = render_email(template, context)
+    outbox.enqueue(update_mail.TEST, recipient, subject=subject, body_text=text, body_html=html)
 
 
 def rows(app):
@@ -72,9 +79,8 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_recorded(app, client
 def test_backoff_grows_and_gives_up_after_the_last_attempt(app, smtp):
     with app.app_context():
         app.config.update(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_BASE_SECONDS=60)
-        outbox.enqueue(kind="test", recipient="x@example.com", template="already_signed",
-                       context={"signature": Signature(given_name="X"), "campaign": make_campaign(),
-                                "campaign_url": "http://campaigns.test/"})
+        queue_rendered("x@example.com", "already_signed", {"given_name": "X", "campaign": make_campaign(),
+                                                           "campaign_url": "http://campaigns.test/"})
         db.session.commit()
         smtp.stop()
         delays = []
@@ -82,7 +88,7 @@ def test_backoff_grows_and_gives_up_after_the_last_attempt(app, smtp):
             db.session.execute(update(OutboxMessage).values(due_at=dt.datetime(2000, 1, 1)))
             db.session.commit()
             before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            worker.drain()
+            outbox.drain()
             row = db.session.execute(select(OutboxMessage)).scalar_one()
             delays.append((row.due_at - before).total_seconds())
         assert row.status == OutboxStatus.FAILED and row.attempts == 3
@@ -101,7 +107,7 @@ def test_a_message_claimed_by_a_dead_worker_is_taken_over_when_its_lease_runs_ou
         # ...and takes the row once it runs out.
         db.session.execute(update(OutboxMessage).values(lease_until=dt.datetime(2000, 1, 1)))
         db.session.commit()
-        assert worker.drain("second-worker").sent == 1
+        assert outbox.drain("second-worker").sent == 1
     assert len(smtp.to("lease@example.com")) == 1
 
 
@@ -118,9 +124,8 @@ def test_outbox_commands(app, client, smtp, runner):
 def test_newlines_in_a_subject_never_reach_a_header(app, smtp, deliver):
     with app.app_context():
         campaign = make_campaign(title="Title\r\nBcc: victim@example.com")
-        outbox.enqueue(kind="test", recipient="x@example.com", template="already_signed",
-                       context={"signature": Signature(given_name="X"), "campaign": campaign,
-                                "campaign_url": "http://campaigns.test/"})
+        queue_rendered("x@example.com", "already_signed", {"given_name": "X", "campaign": campaign,
+                                                           "campaign_url": "http://campaigns.test/"})
         db.session.commit()
     deliver()
     [message] = smtp.received

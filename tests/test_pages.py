@@ -4,11 +4,11 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
-from campaign import signing
+from campaign import counts, signing
 from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Signature, SignatureStatus
 
-from .builders import hours_from_now, make_campaign
+from .builders import confirm_signature, hours_from_now, make_campaign
 
 
 def add_confirmed(campaign, n, show_name=False, country="GB", name="Sam"):
@@ -19,7 +19,7 @@ def add_confirmed(campaign, n, show_name=False, country="GB", name="Sam"):
             email=f"{name.lower()}{i}-{campaign.slug}@example.com", country=country,
             postal_code=None, email_opt_in=False, show_name=show_name))
     for signature in db.session.query(Signature).filter_by(campaign_id=campaign.id, status=SignatureStatus.PENDING):
-        signing.confirm_signature(signature)
+        confirm_signature(signature)
 
 
 def test_home_lists_live_campaigns_with_their_counts(ctx, client):
@@ -107,7 +107,7 @@ def test_pending_signers_are_not_listed_or_counted(ctx, client):
     (7, 7, False, 10),
 ])
 def test_the_goal_steps_up_to_the_next_1_2_5(count, goal, fixed, shown):
-    assert signing.displayed_goal(count, goal, fixed) == shown
+    assert counts.displayed_goal(count, goal, fixed) == shown
 
 
 def test_the_shown_goal_rises_when_reached(ctx, client):

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, OutboxMessage, Signature, SignatureStatus
-from campaign.signing import normalise_email
+from campaign.identity import normalise_email
 
 from .builders import confirm, confirm_link, csrf_token, make_campaign, sign, valid_pledge
 

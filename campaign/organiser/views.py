@@ -17,9 +17,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
-from .. import broadcasts, businesses, campaigns, charts, exports, moderation, organisers, signing
+from .. import broadcasts, businesses, campaigns, charts, counts, exports, moderation, organisers
+from ..campaign_page import render_campaign
 from ..extensions import db, limiter, login_manager
 from ..models import (
     Business,
@@ -79,9 +79,7 @@ def member_campaign(view):
     @wraps(view)
     @login_required
     def wrapper(slug, **kwargs):
-        if "\x00" in slug:
-            abort(404)
-        campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+        campaign = campaigns.campaign_by_slug(slug)
         if campaign is None or not organisers.can_manage(current_user, campaign):
             abort(404)
         return view(campaign, **kwargs)
@@ -130,8 +128,8 @@ def logout():
 def index():
     """The campaigns this organiser may see."""
     visible = organisers.campaigns_for(current_user)
-    counts = signing.signature_counts([c.id for c in visible])
-    return render_template("organiser/index.html", campaigns=visible, counts=counts)
+    return render_template("organiser/index.html", campaigns=visible,
+                           counts=counts.signature_counts([c.id for c in visible]))
 
 
 @bp.route("/organisers", methods=["GET", "POST"])
@@ -251,7 +249,6 @@ def change_status(campaign: Campaign):
 @member_campaign
 def preview(campaign: Campaign):
     """The public page as it will look, for drafts too."""
-    from ..public.views import render_campaign
     return render_campaign(campaign, preview=True)
 
 
@@ -259,11 +256,11 @@ def preview(campaign: Campaign):
 
 def _status_figures(campaign: Campaign) -> dict:
     """Signatures by status and the share opted in, from the stored counts."""
-    counts = signing.status_counts(campaign.id)
-    figures = {s.value: counts.get((s.value, True), 0) + counts.get((s.value, False), 0)
+    by_status = counts.status_counts(campaign.id)
+    figures = {s.value: by_status.get((s.value, True), 0) + by_status.get((s.value, False), 0)
                for s in SignatureStatus}
     confirmed = figures[SignatureStatus.CONFIRMED]
-    opted_in = counts.get((SignatureStatus.CONFIRMED.value, True), 0)
+    opted_in = by_status.get((SignatureStatus.CONFIRMED.value, True), 0)
     figures["opted_in"] = opted_in
     figures["opt_in_share"] = round(100 * opted_in / confirmed) if confirmed else 0
     return figures
@@ -273,20 +270,17 @@ def _status_figures(campaign: Campaign) -> dict:
 @member_campaign
 def dashboard(campaign: Campaign):
     """Counts, charts, businesses, exports and invalidations of one campaign."""
-    by_day = exports.counts_by_day(campaign.id)
-    by_country = exports.counts_by_country(campaign.id)
-    business_counts = dict(db.session.execute(
-        select(Business.status, func.count()).where(Business.campaign_id == campaign.id).group_by(Business.status)
-    ).all())
+    by_day = counts.counts_by_day(campaign.id)
+    by_country = counts.counts_by_country(campaign.id)
     return render_template(
         "organiser/dashboard.html",
         campaign=campaign,
-        count=signing.signature_count(campaign.id),
+        count=counts.signature_count(campaign.id),
         figures=_status_figures(campaign),
         by_country=by_country,
         daily_chart=charts.daily_chart(by_day),
         country_chart=charts.country_chart(by_country),
-        business_counts=business_counts,
+        business_counts=businesses.counts_by_status(campaign.id),
         exports_log=exports.recent_exports(campaign.id),
         invalidations=moderation.invalidations(campaign),
         action_form=ActionForm(),
@@ -330,11 +324,8 @@ def export_signers(campaign: Campaign):
 def business_queue(campaign: Campaign):
     if campaign.kind != Kind.BOYCOTT:
         abort(404)
-    rows = db.session.execute(
-        select(Business).where(Business.campaign_id == campaign.id)
-        .order_by(Business.status, Business.created_at.desc())
-    ).scalars().all()
-    return render_template("organiser/businesses.html", campaign=campaign, businesses=rows, form=ActionForm())
+    return render_template("organiser/businesses.html", campaign=campaign,
+                           businesses=businesses.businesses_of(campaign.id), form=ActionForm())
 
 
 @bp.post("/c/<slug>/businesses/<int:business_id>")
@@ -471,8 +462,7 @@ def milestones(campaign: Campaign):
     form = ActionForm()
     if not form.validate() or form.action.data not in ("on", "off"):
         abort(400)
-    campaign.milestone_emails = form.action.data == "on"
-    db.session.commit()
+    broadcasts.set_milestone_emails(campaign, form.action.data == "on")
     flash(_("Milestone emails are on.") if campaign.milestone_emails else _("Milestone emails are off."))
     return redirect(url_for(".updates", slug=campaign.slug), 303)
 

@@ -15,25 +15,23 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
-from .. import businesses, signing, subscriptions
+from .. import businesses, campaigns, counts, signing, subscriptions, tokens
+from ..campaign_page import render_campaign
 from ..campaigns import image_folder
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
+from ..public_forms import BusinessForm, ConfirmForm, SignForm
+from ..shared_pages import cache_publicly
 from ..sharing import share_links
-from ..windows import calendar_file, describe_window
-from .forms import BusinessForm, ConfirmForm, SignForm
-from .shared_pages import cache_publicly
+from ..windows import calendar_file
 
 bp = Blueprint("public", __name__)
 
 
 def _public_campaign(slug: str) -> Campaign:
     """A live or closed campaign; drafts are not public."""
-    if "\x00" in slug:  # PostgreSQL text cannot hold it: no such campaign
-        abort(404)
-    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    campaign = campaigns.campaign_by_slug(slug)
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         abort(404)
     return campaign
@@ -43,32 +41,12 @@ def _per_campaign_ip() -> str:
     return f"{request.remote_addr}:{request.view_args.get('slug', '')}"
 
 
-def render_campaign(campaign: Campaign, sign_form=None, business_form=None, status=200, preview=False):
-    """The campaign page; ``preview`` shows a draft to its organisers."""
-    count = signing.signature_count(campaign.id)
-    context = {
-        "campaign": campaign,
-        "count": count,
-        "goal": signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
-        "signers": signing.recent_public_signers(campaign.id),
-        "window": describe_window(campaign),
-        "form": sign_form or SignForm(postcode_required=campaign.postcode_required),
-        "business_form": None,
-        "businesses": [],
-        "preview": preview,
-    }
-    if campaign.kind == Kind.BOYCOTT:
-        context["business_form"] = business_form or BusinessForm(prefix="business")
-        context["businesses"] = businesses.approved_businesses(campaign.id)
-    return render_template("public/campaign.html", **context), status
-
-
 @bp.get("/")
 def index():
     """Every live campaign with its count, so a visitor can pick one."""
-    campaigns = signing.live_campaigns()
-    counts = signing.signature_counts([c.id for c in campaigns])
-    return render_template("public/index.html", campaigns=campaigns, counts=counts)
+    live = campaigns.live_campaigns()
+    return render_template("public/index.html", campaigns=live,
+                           counts=counts.signature_counts([c.id for c in live]))
 
 
 @bp.get("/c/<slug>")
@@ -168,11 +146,11 @@ def media(name: str):
 def count_json(slug: str):
     """The live count, for the page's enhancement and for partners."""
     campaign = _public_campaign(slug)
-    count = signing.signature_count(campaign.id)
+    count = counts.signature_count(campaign.id)
     response = jsonify(
         slug=campaign.slug,
         signatures=count,
-        goal=signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
+        goal=counts.displayed_goal(count, campaign.goal, campaign.goal_fixed),
         status=campaign.status,
     )
     return cache_publicly(response)
@@ -197,14 +175,14 @@ def calendar(slug: str):
 def confirm(token: str):
     """GET shows a button; only the POST confirms, because mail scanners
     follow links in emails."""
-    signature_id = signing.signature_id_for_token(token)
+    signature_id = tokens.signature_id_for(tokens.CONFIRM, token)
     if signature_id is None:
         abort(404)
     form = ConfirmForm()
     if request.method == "POST":
         form.validate()
         _refuse_forged(form)
-        page = signing.confirm_and_read(signature_id)
+        page = signing.confirm(signature_id)
     else:
         page = signing.confirmation_page(signature_id)
     if page is None:

@@ -10,7 +10,7 @@ from campaign import businesses, signing
 from campaign.extensions import db
 from campaign.models import BusinessStatus, Kind, Signature
 
-from ..builders import make_campaign
+from ..builders import confirm_signature, make_campaign
 from .steps import BUSINESS_LABELS, PLEDGE_LABELS, businesses_section, expect, field, signers_list
 
 PHONE = {"width": 360, "height": 740}
@@ -62,7 +62,7 @@ def test_phone_user_is_not_pushed_sideways_by_a_long_public_name(app, new_page):
             given_name="W" * 100, family_name="Long", email="long@example.com",
             country="GB", postal_code=None, email_opt_in=False, show_name=True,
         ))
-        signing.confirm_signature(db.session.execute(select(Signature)).scalar_one())
+        confirm_signature(db.session.execute(select(Signature)).scalar_one())
         businesses.join_as_business(campaign, businesses.BusinessPledge(
             organisation="M" * 200, website="https://long.co.uk",
             contact_email="owner@long.co.uk", company_size="1-9",

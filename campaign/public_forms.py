@@ -6,11 +6,11 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from .. import countries
-from ..form_base import Form
-from ..models import CompanySize
+from . import countries
+from .form_base import Form
+from .models import CompanySize
 from .shared_pages import PageCSRF
-from ..validation import EmailAddress, PlainName, has_control_characters, strip
+from .validation import EmailAddress, PlainName, has_control_characters, strip
 
 
 def _country_choices():

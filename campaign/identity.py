@@ -1,0 +1,35 @@
+"""Who is behind a signature, as far as the site needs to know: the
+canonical form of an email address (to spot the same person signing twice)
+and a keyed hash of a client address (to spot bulk fraud without keeping
+the address)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app
+
+# Providers known to ignore dots and +tags in the local part.
+_GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+def normalise_email(address: str) -> str:
+    """The form of an address used to spot a second signature by the same person."""
+    local, _, domain = address.strip().rpartition("@")
+    local, domain = local.lower(), domain.lower()
+    if domain in _GMAIL_DOMAINS:
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def email_domain(normalised: str) -> str:
+    return normalised.rpartition("@")[2]
+
+
+def hash_ip(address: str | None) -> str | None:
+    """A keyed hash of a client address: groups signatures without storing the IP."""
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
