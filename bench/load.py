@@ -205,6 +205,14 @@ def settle(url: str) -> None:
         conn.execute("CHECKPOINT")
 
 
+def site_server(url: str) -> Server:
+    """The site under gunicorn as every scenario runs it: rate limits and
+    request logs off."""
+    return Server("app:create_app()", {
+        "FLASK_SECRET_KEY": SECRET, "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_RATELIMIT_ENABLED": "false",
+        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1"})
+
+
 def form_token(site: str, slug: str) -> str:
     html = urllib.request.urlopen(f"{site}/c/{slug}").read().decode()
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
@@ -239,9 +247,7 @@ def main() -> None:
 
     hello = Server("bench.hello:create_app()", {})
     bare_insert = Server("bench.hello_insert:create_app()", {"BENCH_INSERT_DATABASE_URL": psycopg_dsn(url)})
-    site = Server("app:create_app()", {
-        "FLASK_SECRET_KEY": SECRET, "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1"})
+    site = site_server(url)
     results = {}
     try:
         token = form_token(site.url, "small")
