@@ -40,9 +40,11 @@ serve: $(VENV)/.installed
 	$(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
 
 # The launch-day load benchmark (wrk from Debian; PostgreSQL from
-# BENCH_DATABASE_URL, default the local server), then where a sign POST's
-# time goes. Results: docs/BENCHMARKS.md.
+# BENCH_DATABASE_URL, default the local server), then how long confirmation
+# emails take to arrive while signing goes on at half the peak, then where a
+# sign POST's time goes. Results: docs/BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.mail_latency
 	$(BIN)/python -m bench.profile_sign --top 0

@@ -1,5 +1,6 @@
 """The bare Flask app every load figure is compared with: same gunicorn
-settings, no database, no templates."""
+settings, no database, no templates. (The POSTs that write are also
+compared with bench.hello_insert, which commits one row.)"""
 from flask import Flask
 
 

@@ -1,6 +1,9 @@
 """Launch-day load: the site under gunicorn on PostgreSQL, driven by wrk,
-every figure compared with a bare Flask app under the same gunicorn settings
-measured in the same run.
+every figure compared with two bare Flask apps under the same gunicorn
+settings measured in the same run: "hello" (no database), and one whose POST
+commits one new row (an autocommit INSERT ... ON CONFLICT DO NOTHING), the
+floor for a POST that must write to PostgreSQL; the sign and confirm rows
+are also given as a ratio to that one.
 
     python -m bench.load [--duration 10] [--database-url URL]   (or: make bench)
 
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from itsdangerous import URLSafeSerializer  # noqa: E402
 
+from bench import hello_insert  # noqa: E402
 from bench.seed import copy_signatures, fresh_database, psycopg_dsn  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
@@ -42,6 +46,9 @@ TARGETS = {  # scenario: (minimum ratio to bare app, minimum requests/s)
     "confirm POST": (None, 300),
     "count.json GET": (0.8, None),
 }
+HELLO, INSERT = "bare Flask hello (baseline)", "bare Flask INSERT (baseline)"
+# Rows that commit to PostgreSQL, also compared with the bare INSERT app.
+WRITES = ("sign POST", "confirm POST")
 
 
 def free_port() -> int:
@@ -198,6 +205,14 @@ def settle(url: str) -> None:
         conn.execute("CHECKPOINT")
 
 
+def site_server(url: str) -> Server:
+    """The site under gunicorn as every scenario runs it: rate limits and
+    request logs off."""
+    return Server("app:create_app()", {
+        "FLASK_SECRET_KEY": SECRET, "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_RATELIMIT_ENABLED": "false",
+        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1"})
+
+
 def form_token(site: str, slug: str) -> str:
     html = urllib.request.urlopen(f"{site}/c/{slug}").read().decode()
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
@@ -226,17 +241,22 @@ def main() -> None:
     tokens_file = ROOT / "bench" / "out" / "confirm-paths.txt"
     tokens_file.parent.mkdir(exist_ok=True)
     pending_tokens(url, ids["small"], PENDING, tokens_file)
+    with psycopg.connect(psycopg_dsn(url), autocommit=True) as conn:
+        hello_insert.create_table(conn)
     settle(url)
 
     hello = Server("bench.hello:create_app()", {})
-    site = Server("app:create_app()", {
-        "FLASK_SECRET_KEY": SECRET, "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1"})
+    bare_insert = Server("bench.hello_insert:create_app()", {"BENCH_INSERT_DATABASE_URL": psycopg_dsn(url)})
+    site = site_server(url)
     results = {}
     try:
         token = form_token(site.url, "small")
         post_env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
-        scenarios = {"bare Flask hello (baseline)": (hello.url + "/", "get.lua", None, None)}
+        scenarios = {
+            HELLO: (hello.url + "/", "get.lua", None, None),
+            INSERT: (bare_insert.url + "/insert", "insert.lua", {"WRK_RUN": str(time.time_ns()), "WRK_EXPECT": "201"},
+                     rows_counter(url, f"SELECT count(*) FROM {hello_insert.TABLE}")),
+        }
         for size, slug in (("1k", "small"), ("1M", "large")):
             scenarios[f"campaign page GET [{size}]"] = (f"{site.url}/c/{slug}", "get.lua", None, None)
             scenarios[f"sign POST [{size}]"] = (f"{site.url}/c/{slug}/sign", "sign.lua",
@@ -252,18 +272,21 @@ def main() -> None:
         for name, (target, script, env, stored) in scenarios.items():
             if name.startswith("bare") or not args.only or any(word in name for word in args.only):
                 results[name] = measure(target, script, args.duration, env, stored,
-                                        None if name.startswith("bare") else url, args.repeats)
+                                        None if name == HELLO else url, args.repeats)
         worker_mb = site.worker_peak_mb()
     finally:
         site.stop()
+        bare_insert.stop()
         hello.stop()
 
-    base = results["bare Flask hello (baseline)"]["peak"]["rps"]
+    base, insert_base = results[HELLO]["peak"]["rps"], results[INSERT]["peak"]["rps"]
     print(f"\nLoad benchmark: gunicorn ({THREADS} wrk threads, {CONNECTIONS} connections, {args.duration} s runs, "
           f"peak the median of {args.repeats}), PostgreSQL, rate limits off\n")
-    print(f"| {'scenario':30} | {'peak req/s':>10} | {'peak runs':>11} | {'ratio to bare':>13} | {'paced req/s':>11} | "
+    print(f"| {'scenario':30} | {'peak req/s':>10} | {'peak runs':>11} | {'ratio to bare':>13} | "
+          f"{'ratio to INSERT':>15} | {'paced req/s':>11} | "
           f"{'p50 ms @50%':>11} | {'p99 ms @50%':>11} | {'errors':>6} | {'target':>22} |")
-    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 13}|{'-' * 15}|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 8}|{'-' * 24}|")
+    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 13}|{'-' * 15}|{'-' * 17}|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 8}|"
+          f"{'-' * 24}|")
     for name, r in results.items():
         peak, paced = r["peak"], r["paced"]
         ratio, floor = TARGETS.get(name.split(" [")[0], (None, None))
@@ -271,7 +294,8 @@ def main() -> None:
                                         "p99 < 100 ms" if name.startswith("sign POST [") else ""]))
         errors = sum(run["socket_errors"] + run["bad_status"] for run in r["runs"])
         spread = f"{r['spread'][0]:.0f}-{r['spread'][1]:.0f}"
-        print(f"| {name:30} | {peak['rps']:10.0f} | {spread:>11} | {peak['rps'] / base:13.2f} | "
+        to_insert = f"{peak['rps'] / insert_base:.2f}" if name == INSERT or name.startswith(WRITES) else ""
+        print(f"| {name:30} | {peak['rps']:10.0f} | {spread:>11} | {peak['rps'] / base:13.2f} | {to_insert:>15} | "
               f"{paced['rps']:11.0f} | {paced['p50_ms']:11.1f} | "
               f"{paced['p99_ms']:11.1f} | {errors:6d} | {target:>22} |")
     for kind in ("campaign page GET", "sign POST"):
