@@ -87,7 +87,8 @@ def fan_out(url: str, port: int, campaign_id: int) -> tuple[int, float]:
                                        "Here is what happens next, and how you can help.")
         broadcasts.schedule(row)
         began = time.perf_counter()
-        broadcasts.fan_out_all()
+        while broadcasts.fan_out_batch():
+            pass
         seconds = time.perf_counter() - began
         update_id = row.id
         db.engine.dispose()
@@ -98,25 +99,22 @@ def prerender(url: str, port: int, update_id: int) -> list[tuple[str, bytes]]:
     """The messages the worker sends, built the same way, ahead of time."""
     from flask_mail import Message
 
-    from campaign import create_app
+    from campaign import create_app, tokens
     from campaign.extensions import db
-    from campaign.markup import render_markdown
     from campaign.models import CampaignUpdate, OutboxMessage, Signature
-    from campaign.subscriptions import unsubscribe_url
     from campaign.update_mail import list_unsubscribe_headers, render_update
 
     app = create_app(app_config(url, port))
     out = []
     with app.app_context(), app.test_request_context():
         row = db.session.get(CampaignUpdate, update_id)
-        body = render_markdown(row.body)
         pairs = db.session.execute(
             db.select(OutboxMessage.recipient, Signature.id, Signature.given_name)
             .join(Signature, Signature.id == OutboxMessage.signature_id)
             .where(OutboxMessage.update_id == update_id).order_by(OutboxMessage.id)).all()
         for recipient, signature_id, given_name in pairs:
-            link = unsubscribe_url(signature_id)
-            rendered = render_update(row, given_name, link, body_html=body)
+            link = tokens.link_for(tokens.UNSUBSCRIBE, signature_id)
+            rendered = render_update(row, given_name, link)
             message = Message(subject=rendered.subject, recipients=[recipient], body=rendered.text,
                               html=rendered.html, extra_headers=list_unsubscribe_headers(link),
                               sender=app.config["MAIL_DEFAULT_SENDER"])

@@ -187,13 +187,13 @@ def setup_database(url: str) -> dict:
 
 
 def recount(url: str, campaign_id: int) -> None:
-    from campaign import create_app, signing
+    from campaign import counts, create_app
     from campaign.extensions import db
     from campaign.models import Campaign
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
-        signing.recount(db.session.get(Campaign, campaign_id))
+        counts.recount(db.session.get(Campaign, campaign_id))
         db.engine.dispose()
 
 

@@ -37,7 +37,7 @@ def make_app(url: str):
 def prepare(url: str, n: int) -> dict:
     from flask_migrate import upgrade
 
-    from campaign import organisers, signing
+    from campaign import counts, organisers
     from campaign.extensions import db
     from campaign.models import Campaign, CampaignStatus, Kind
 
@@ -51,7 +51,7 @@ def prepare(url: str, n: int) -> dict:
         organisers.create_organiser("admin@example.org", "benchmark password", is_admin=True)
         seconds = copy_signatures(url, campaign.id, n)
         began = time.perf_counter()
-        signing.recount(campaign)
+        counts.recount(campaign)
         recount = time.perf_counter() - began
         db.engine.dispose()
     return {"seed_seconds": seconds, "recount_seconds": recount}

@@ -36,7 +36,7 @@ def main() -> None:
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
 
-    from campaign import create_app, signing
+    from campaign import create_app, tokens
     from campaign.extensions import db
     from campaign.models import Signature
 
@@ -77,7 +77,7 @@ def main() -> None:
         for i in range(100, 100 + 2 * args.requests + 51):
             sign(i)
         with app.app_context():
-            paths = [f"/confirm/{signing.confirmation_token(i)}" for i in db.session.execute(
+            paths = [f"/confirm/{tokens.token_for(tokens.CONFIRM, i)}" for i in db.session.execute(
                 db.select(Signature.id).order_by(Signature.id.desc()).limit(2 * args.requests + 51)).scalars()]
 
         def post(i: int) -> None:
