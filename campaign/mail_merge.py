@@ -106,6 +106,13 @@ def _encode_address(address: str) -> str:
     return formataddr((name, addr), charset="utf-8")
 
 
+def _header_address(address: str) -> bytes:
+    """A recipient as the To header carries it; a plain ASCII address as it is."""
+    if address.isascii() and not any(c in address for c in ' "<>(),;:\\'):
+        return address.encode()
+    return _encode_address(address).encode()
+
+
 class MailMerge:
     """One email, ready to be sent to many recipients cheaply.
 
@@ -149,7 +156,7 @@ class MailMerge:
         raw = self.skeleton
         for marker, name in self._header_slots:
             raw = raw.replace(marker, values[name].encode("ascii"))
-        raw = (raw.replace(_TO, _encode_address(recipient).encode())
+        raw = (raw.replace(_TO, _header_address(recipient))
                .replace(_DATE, formatdate(localtime=False).encode())
                .replace(_MSGID, message_id.encode())
                .replace(_BODY["text"], _quoted_printable(text))

@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, and_, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, update
 
 from .extensions import db, on_postgresql
 from .models import OutboxMessage, OutboxStatus, utcnow
+from .statements import cached
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +68,13 @@ class MessageKind:
     """What the engine needs to know of one kind of message."""
 
     name: str
-    # What a batch of this kind's rows needs (signatures, an update...),
-    # loaded once per batch: rows -> anything ``still_wanted`` and ``render`` take.
-    load: Callable[[list[OutboxMessage]], Any]
+    # What a batch of this kind's messages needs (signatures, an update...),
+    # loaded once per batch: deliveries -> what ``still_wanted`` and ``render`` take.
+    load: Callable[[list[Delivery]], Any]
     # None if the message should still go out, else why not (recorded on the row).
-    still_wanted: Callable[[Any, OutboxMessage], str | None]
+    still_wanted: Callable[[Any, Delivery], str | None]
     # The message, in the form its transport sends.
-    render: Callable[[Any, OutboxMessage], Any]
+    render: Callable[[Any, Delivery], Any]
     transport: str = "smtp"
 
 
@@ -143,37 +144,78 @@ def enqueue(kind: str, recipient: str, **values) -> None:
 
 # --- Claiming ------------------------------------------------------------------
 
-def claim_due_messages(limit: int, worker_id: str) -> list[OutboxMessage]:
+@dataclass
+class Delivery:
+    """A claimed message as the engine and its kinds see it; what happens to
+    it is written back once per batch."""
+
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    headers: dict | None
+    signature_id: int | None
+    update_id: int | None
+    status: str
+    attempts: int
+    due_at: dt.datetime
+    claimed_by: str | None
+    last_error: str | None = None
+    message_id: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+_DELIVERY_COLUMNS = [name for name in Delivery.__dataclass_fields__ if name not in ("message_id", "sent_at")]
+_RECORDED = ["status", "attempts", "due_at", "claimed_by", "last_error", "message_id", "sent_at"]
+
+
+def _claim():
+    """One UPDATE ... RETURNING that leases the due rows: on PostgreSQL the
+    rows are chosen with SKIP LOCKED, so workers never wait for each other;
+    the condition is checked again by the UPDATE itself, so two workers that
+    chose the same rows (SQLite has no SKIP LOCKED) cannot both take one."""
+    table = OutboxMessage.__table__
+    now = bindparam("now")
+    due = or_(
+        and_(table.c.status == OutboxStatus.QUEUED.value, table.c.due_at <= now),
+        # A worker that died holding rows: its lease runs out, others take over.
+        and_(table.c.status == OutboxStatus.SENDING.value, table.c.lease_until < now),
+    )
+    candidates = select(table.c.id).where(due).order_by(table.c.due_at).limit(bindparam("limit"))
+    if on_postgresql():
+        candidates = candidates.with_for_update(skip_locked=True)
+    # Chosen once, in a CTE: PostgreSQL may run an IN (... LIMIT) subquery
+    # more than once, and so lease more rows than asked.
+    chosen = candidates.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
+    return (update(table).where(table.c.id.in_(select(chosen.c.id)), due)
+            .values(status=OutboxStatus.SENDING.value, lease_until=bindparam("lease_until"),
+                    claimed_by=bindparam("worker_id"))
+            .returning(*(table.c[name] for name in _DELIVERY_COLUMNS)))
+
+
+def claim_due_messages(limit: int, worker_id: str) -> list[Delivery]:
     """Lease up to ``limit`` due messages to this worker and commit the lease."""
     now = utcnow()
     lease_until = now + dt.timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    due = or_(
-        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now),
-        # A worker that died holding rows: its lease runs out, others take over.
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
-    )
-    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.due_at).limit(limit)
-    if on_postgresql():
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(db.session.execute(candidates).scalars())
-    if not ids:
-        db.session.rollback()
-        return []
-    # The condition is checked again in the UPDATE, so two workers that saw
-    # the same rows (SQLite has no SKIP LOCKED) cannot both take one.
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), due)
-        .values(status=OutboxStatus.SENDING, lease_until=lease_until, claimed_by=worker_id)
-        .execution_options(synchronize_session=False)
-    )
+    rows = db.session.connection().execute(cached("outbox claim", _claim), {
+        "now": now, "limit": limit, "lease_until": lease_until, "worker_id": worker_id}).all()
     db.session.commit()
-    return list(db.session.execute(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker_id,
-               OutboxMessage.status == OutboxStatus.SENDING)
-        .order_by(OutboxMessage.id)
-    ).scalars())
+    return sorted((Delivery(*row) for row in rows), key=lambda delivery: delivery.id)
+
+
+def _record(deliveries: list[Delivery]) -> None:
+    """Write what happened to each delivery of a batch, in one executemany."""
+    table = OutboxMessage.__table__
+
+    def build():
+        return (update(table).where(table.c.id == bindparam("delivery_id"))
+                .values({**{name: bindparam(f"new_{name}") for name in _RECORDED}, "lease_until": None}))
+
+    db.session.connection().execute(cached("outbox record", build), [
+        {"delivery_id": d.id, **{f"new_{name}": getattr(d, name) for name in _RECORDED}} for d in deliveries])
+    db.session.commit()
 
 
 # --- Delivering -----------------------------------------------------------------
@@ -197,13 +239,13 @@ class BatchResult:
         self.skipped += other.skipped
 
 
-def _settle(row: OutboxMessage, status: OutboxStatus, error: str | None = None) -> None:
-    row.status, row.lease_until = status, None
+def _settle(row: Delivery, status: OutboxStatus, error: str | None = None) -> None:
+    row.status = status.value
     if error is not None:
         row.last_error = error[:2000]
 
 
-def _retry_later(row: OutboxMessage, error: str, now: dt.datetime, result: BatchResult) -> None:
+def _retry_later(row: Delivery, error: str, now: dt.datetime, result: BatchResult) -> None:
     """Schedule another attempt with exponential backoff and jitter, or keep
     the row as a dead letter once its attempts have run out."""
     config = current_app.config
@@ -225,7 +267,7 @@ class _Route:
     connect: Callable[[], Connection]
     connection: Connection | None = None
     reconnected: bool = False
-    rows: list[OutboxMessage] = field(default_factory=list)
+    rows: list[Delivery] = field(default_factory=list)
 
 
 def deliver_batch(worker_id: str | None = None) -> BatchResult:
@@ -238,7 +280,7 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
     result = BatchResult()
     if not rows:
         return result
-    by_kind: dict[str, list[OutboxMessage]] = defaultdict(list)
+    by_kind: dict[str, list[Delivery]] = defaultdict(list)
     for row in rows:
         by_kind[row.kind].append(row)
     loaded, routes = {}, {}
@@ -261,7 +303,7 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
         finally:
             if route.connection is not None:
                 route.connection.close()
-    db.session.commit()
+    _record(rows)
     return result
 
 
@@ -314,7 +356,7 @@ def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult
         pending.pop(0)
 
 
-def _reschedule(pending: list[OutboxMessage], in_flight: OutboxMessage | None, error: str,
+def _reschedule(pending: list[Delivery], in_flight: Delivery | None, error: str,
                 result: BatchResult) -> None:
     now = utcnow()
     for row in pending:

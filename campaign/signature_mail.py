@@ -14,7 +14,7 @@ from . import outbox, tokens
 from .extensions import db
 from .links import absolute_url
 from .mail_merge import MailMerge, render_email, slot
-from .models import Campaign, OutboxMessage, Signature, SignatureStatus
+from .models import Campaign, Signature, SignatureStatus
 
 CONFIRMATION = "confirmation"
 ALREADY_SIGNED = "already_signed"
@@ -46,7 +46,7 @@ class _Batch:
         return merge
 
 
-def _load(rows: list[OutboxMessage]) -> _Batch:
+def _load(rows: list[outbox.Delivery]) -> _Batch:
     ids = {row.signature_id for row in rows if row.signature_id}
     found = db.session.execute(
         select(Signature.id, Signature.status, Signature.given_name, Signature.campaign_id, Campaign.title,
@@ -56,7 +56,7 @@ def _load(rows: list[OutboxMessage]) -> _Batch:
     return _Batch({row.id: row for row in found}, confirm_link=tokens.links_for(tokens.CONFIRM))
 
 
-def _still_wanted(batch: _Batch, row: OutboxMessage) -> str | None:
+def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
     signature = batch.signatures.get(row.signature_id)
     if signature is None:
         return "signature removed"
@@ -65,7 +65,7 @@ def _still_wanted(batch: _Batch, row: OutboxMessage) -> str | None:
     return None
 
 
-def _render(batch: _Batch, row: OutboxMessage):
+def _render(batch: _Batch, row: outbox.Delivery):
     signature = batch.signatures[row.signature_id]
     confirm_url = batch.confirm_link(signature.id) if row.kind == CONFIRMATION else ""
     return batch.merge(row.kind, signature).message(

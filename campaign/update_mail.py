@@ -15,7 +15,7 @@ from .links import absolute_url
 from .extensions import db
 from .mail_merge import MailMerge, one_line, single_email, slot
 from .markup import render_markdown
-from .models import CampaignUpdate, OutboxMessage, Signature, SignatureStatus, Suppression, UpdateStatus
+from .models import CampaignUpdate, Signature, SignatureStatus, Suppression, UpdateStatus
 
 UPDATE = "update"
 MILESTONE = "milestone"
@@ -76,7 +76,7 @@ class _Batch:
     unsubscribe_link: object = None
 
 
-def _load(rows: list[OutboxMessage]) -> _Batch:
+def _load(rows: list[outbox.Delivery]) -> _Batch:
     update_ids = {row.update_id for row in rows if row.update_id}
     signature_ids = {row.signature_id for row in rows if row.signature_id}
     updates = {u.id: u for u in db.session.execute(
@@ -92,7 +92,7 @@ def _load(rows: list[OutboxMessage]) -> _Batch:
     return _Batch(updates, signatures, suppressed, unsubscribe_link=tokens.links_for(tokens.UNSUBSCRIBE))
 
 
-def _still_wanted(batch: _Batch, row: OutboxMessage) -> str | None:
+def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
     update_row = batch.updates.get(row.update_id)
     signature = batch.signatures.get(row.signature_id)
     if update_row is None or update_row.status == UpdateStatus.CANCELLED:
@@ -106,7 +106,7 @@ def _still_wanted(batch: _Batch, row: OutboxMessage) -> str | None:
     return None
 
 
-def _render(batch: _Batch, row: OutboxMessage):
+def _render(batch: _Batch, row: outbox.Delivery):
     merge = batch.merges.get(row.update_id)
     if merge is None:
         merge = batch.merges[row.update_id] = update_merge(batch.updates[row.update_id])
