@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import bindparam, case, delete, exists, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects import postgresql
 
-from . import outbox, tokens
+from . import outbox, questions, tokens
 from .extensions import db, dialect_insert, on_postgresql
 from .microcache import micro_cache
 from .models import (
@@ -76,6 +76,8 @@ class Pledge:
     postal_code: str | None
     email_opt_in: bool
     show_name: bool
+    # Answers to the campaign's questions: {str(question id): answer}.
+    answers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class SigningTerms:
     slug: str
     status: str
     postcode_required: bool
+    questions: tuple[questions.Question, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -107,9 +110,10 @@ def signing_terms(slug: str) -> SigningTerms | None:
                 select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required)
                 .where(Campaign.slug == slug)
             ).one_or_none()
-        if row is None or row.status == CampaignStatus.DRAFT:
-            return None
-        return SigningTerms(row.id, row.slug, row.status, row.postcode_required)
+            if row is None or row.status == CampaignStatus.DRAFT:
+                return None
+            asked = questions.visible_questions(row.id, connection)
+        return SigningTerms(row.id, row.slug, row.status, row.postcode_required, asked)
 
     return micro_cache.get(f"terms:{slug}", current_app.config["PUBLIC_MICROCACHE_SECONDS"], load)
 
@@ -143,6 +147,7 @@ def sign(campaign: Campaign, pledge: Pledge, ip: str | None = None) -> SignOutco
         "postal_code": pledge.postal_code or None,
         "email_opt_in": bool(pledge.email_opt_in),
         "show_name": bool(pledge.show_name),
+        "answers": pledge.answers or None,
         "ip_hash": hash_ip(ip),
         "status": SignatureStatus.PENDING.value,
         "emails_sent": 1,

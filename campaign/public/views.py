@@ -17,13 +17,13 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from .. import businesses, signing, subscriptions
+from .. import businesses, questions, signing, subscriptions
 from ..campaigns import image_folder
 from ..extensions import csrf, db, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
 from ..sharing import share_links
 from ..windows import calendar_file, describe_window
-from .forms import BusinessForm, ConfirmForm, SignForm
+from .forms import BusinessForm, ConfirmForm, sign_form_class
 from .shared_pages import cache_publicly
 
 bp = Blueprint("public", __name__)
@@ -52,7 +52,8 @@ def render_campaign(campaign: Campaign, sign_form=None, business_form=None, stat
         "goal": signing.displayed_goal(count, campaign.goal, campaign.goal_fixed),
         "signers": signing.recent_public_signers(campaign.id),
         "window": describe_window(campaign),
-        "form": sign_form or SignForm(postcode_required=campaign.postcode_required),
+        "form": sign_form or sign_form_class(questions.visible_questions(campaign.id))(
+            postcode_required=campaign.postcode_required),
         "business_form": None,
         "businesses": [],
         "preview": preview,
@@ -94,7 +95,7 @@ def sign(slug: str):
     terms = signing.signing_terms(slug)
     if terms is None or not terms.is_open:
         abort(404)
-    form = SignForm(postcode_required=terms.postcode_required)
+    form = sign_form_class(terms.questions)(postcode_required=terms.postcode_required)
     valid = form.validate()
     _refuse_forged(form)
     if form.is_bot:
@@ -111,6 +112,7 @@ def sign(slug: str):
             postal_code=form.postal_code.data,
             email_opt_in=form.email_opt_in.data,
             show_name=form.show_name.data,
+            answers=form.answers(),
         ),
         ip=request.remote_addr,
     )
