@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from .. import broadcasts, businesses, campaigns, charts, exports, moderation, organisers, signing
+from .. import broadcasts, businesses, campaigns, charts, exports, moderation, organisers, questions, signing
 from ..extensions import db, limiter, login_manager
 from ..models import (
     Business,
@@ -375,6 +375,7 @@ def signatures(campaign: Campaign):
     return render_template(
         "organiser/signatures.html", campaign=campaign, form=form, results=results, matching=matching,
         searched=searched, sources=moderation.busiest_sources(campaign),
+        questions=questions.questions_of(campaign.id),
         invalidate_form=InvalidateForm(formdata=None, data=form.data),
     ), status
 

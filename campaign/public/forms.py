@@ -114,7 +114,7 @@ class SignForm(PublicForm):
 # --- The campaign's own questions ---------------------------------------------
 
 _TEXT_LIMITS = {QuestionKind.TEXT: 200, QuestionKind.LONG: 2000}
-_YES_NO = (("yes", _l("Yes")), ("no", _l("No")))
+_YES_NO = (SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No")))
 
 
 class Answer:
