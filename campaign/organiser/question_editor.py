@@ -41,7 +41,8 @@ def campaign_questions(campaign: Campaign):
         return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)
     asked = questions.questions_of(campaign.id)
     page = render_template("organiser/questions.html", campaign=campaign, form=form, questions=asked,
-                           action_form=ActionForm(), full=len(asked) >= questions.MAX_QUESTIONS)
+                           action_form=ActionForm(), most=questions.MAX_QUESTIONS,
+                           full=len(asked) >= questions.MAX_QUESTIONS)
     return page, 422 if form.errors else 200
 
 
