@@ -78,6 +78,9 @@ def question_of(campaign: Campaign, question_id: int) -> SignQuestion | None:
 def add_question(campaign: Campaign, label: str, kind: str, choices=(), required: bool = False,
                  in_export: bool = True) -> SignQuestion:
     """Add a question at the end of the form."""
+    # Holding the campaign's row, two organisers adding at once cannot take
+    # it past the limit between them (PostgreSQL; SQLite writes one at a time).
+    db.session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     existing = db.session.scalar(
         select(func.count()).select_from(SignQuestion).where(SignQuestion.campaign_id == campaign.id))
     if existing >= MAX_QUESTIONS:

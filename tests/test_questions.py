@@ -75,7 +75,8 @@ def test_an_organiser_adds_questions_from_the_command_line_and_lists_them(ctx, r
     ]
     stored = questions.questions_of(db.session.scalar(select(SignQuestion.campaign_id).limit(1)))
     assert [(q.position, q.kind, q.required, q.in_export) for q in stored] == [
-        (0, QuestionKind.TEXT, False, True), (1, QuestionKind.YESNO, True, True), (2, QuestionKind.CHOICE, False, False)]
+        (0, QuestionKind.TEXT, False, True), (1, QuestionKind.YESNO, True, True),
+        (2, QuestionKind.CHOICE, False, False)]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -180,6 +181,32 @@ def test_the_sign_form_asks_each_question_by_its_label_and_type(client, asking):
     assert doc.selected(size) == []
 
 
+def test_a_question_is_shown_as_text_never_as_markup(app, client):
+    """An organiser's label with markup in it is shown as typed: on the form,
+    in its message, and on the organiser's pages."""
+    with app.app_context():
+        campaign = make_campaign(slug="markup")
+        made = questions.add_question(campaign, "<b>Bold</b> & <script>x()</script>", "yesno", required=True)
+        question = f"question_{made.id}"
+        make_organiser(campaigns=[campaign])
+    response = post_sign(client, {}, slug="markup")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<script>x()</script>" not in html and "<b>Bold</b>" not in html
+    doc = page(response)
+    assert list(doc.summary_links().values()) == ["Answer “<b>Bold</b> & <script>x()</script>”"]
+    assert post_sign(client, {question: "yes"}, slug="markup").status_code == 303
+
+    log_in(client)
+    added = editor_post_as(client, "markup", "/organiser/c/markup/questions", label="<i>Also</i>", kind="text")
+    for path in ("/organiser/c/markup/questions", f"/organiser/c/markup/questions/{question.split('_')[1]}/edit",
+                 "/organiser/c/markup/signatures?email_domain=example.com"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>x()</script>" not in html and "<i>Also</i>" not in html, path
+        assert "&lt;script&gt;x()&lt;/script&gt;" in html, path
+    assert added.status_code == 303
+
+
 def test_answers_are_stored_with_the_signature(app, client, asking):
     """Answers are kept by question; an optional question left empty is not stored."""
     response = post_sign(client, answered(asking, organisation="  Friends of the Earth ", why="Because\r\nof it",
@@ -201,6 +228,9 @@ def test_a_campaign_without_questions_stores_no_answers(app, client):
     assert stored_answers(app) is None
 
 
+UNACCEPTABLE = "The answer to “{}” contains characters we cannot accept"
+
+
 def _question_rows():
     long_text = "x" * 2001
     return [
@@ -214,15 +244,11 @@ def _question_rows():
         pytest.param(SIZE, "just me", f"Choose an answer to “{SIZE}” from the list", id="choice-other-case"),
         pytest.param(ORGANISATION, "O" * 201, f"The answer to “{ORGANISATION}” must be 200 characters or fewer",
                      id="text-201-chars"),
-        pytest.param(ORGANISATION, "Acme\x00Ltd", f"The answer to “{ORGANISATION}” contains characters we cannot accept",
-                     id="text-nul"),
-        pytest.param(ORGANISATION, "Acme\nLtd", f"The answer to “{ORGANISATION}” contains characters we cannot accept",
-                     id="text-newline"),
-        pytest.param(ORGANISATION, "Acme\u202eLtd",
-                     f"The answer to “{ORGANISATION}” contains characters we cannot accept", id="text-bidi-override"),
+        pytest.param(ORGANISATION, "Acme\x00Ltd", UNACCEPTABLE.format(ORGANISATION), id="text-nul"),
+        pytest.param(ORGANISATION, "Acme\nLtd", UNACCEPTABLE.format(ORGANISATION), id="text-newline"),
+        pytest.param(ORGANISATION, "Acme\u202eLtd", UNACCEPTABLE.format(ORGANISATION), id="text-bidi-override"),
         pytest.param(WHY, long_text, f"The answer to “{WHY}” must be 2,000 characters or fewer", id="long-2001-chars"),
-        pytest.param(WHY, "Because\x1b[31m", f"The answer to “{WHY}” contains characters we cannot accept",
-                     id="long-escape"),
+        pytest.param(WHY, "Because\x1b[31m", UNACCEPTABLE.format(WHY), id="long-escape"),
     ]
 
 

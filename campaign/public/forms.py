@@ -3,6 +3,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -124,10 +125,13 @@ class Answer:
 
     def __init__(self, question: Question):
         self.question = question
+        # Templates take a lazy message as safe HTML, so the organiser's
+        # label is escaped before it goes in.
+        self.label = escape(question.label)
         self.field_flags = {"required": question.required}
 
     def __call__(self, form, field):
-        question, label = self.question, self.question.label
+        question, label = self.question, self.label
         value = (field.data or "").strip()
         if question.kind == QuestionKind.LONG:  # browsers send CRLF; count a line break once
             value = value.replace("\r\n", "\n")
