@@ -143,7 +143,7 @@ def test_a_question_keeps_its_type_once_the_campaign_is_published(ctx):
 
 def test_questions_move_up_and_down_the_form(ctx):
     campaign = make_campaign()
-    first, second, third = (questions.add_question(campaign, label, "text") for label in ("A", "B", "C"))
+    first, _, third = (questions.add_question(campaign, label, "text") for label in ("A", "B", "C"))
     questions.move(third, -1)
     assert [q.label for q in questions.questions_of(campaign.id)] == ["A", "C", "B"]
     questions.move(first, -1)  # already first: nothing changes
@@ -198,7 +198,7 @@ def test_a_question_is_shown_as_text_never_as_markup(app, client):
     assert post_sign(client, {question: "yes"}, slug="markup").status_code == 303
 
     log_in(client)
-    added = editor_post_as(client, "markup", "/organiser/c/markup/questions", label="<i>Also</i>", kind="text")
+    added = editor_post(client, "/organiser/c/markup/questions", "markup", label="<i>Also</i>", kind="text")
     for path in ("/organiser/c/markup/questions", f"/organiser/c/markup/questions/{question.split('_')[1]}/edit",
                  "/organiser/c/markup/signatures?email_domain=example.com"):
         html = client.get(path).get_data(as_text=True)
@@ -390,8 +390,9 @@ def organiser_draft(ctx, client):
     return campaign
 
 
-def editor_post(client, path: str, **data):
-    data["csrf_token"] = csrf_token(client.get(f"/organiser/c/{SLUG}/questions").get_data(as_text=True))
+def editor_post(client, path: str, slug: str = SLUG, **data):
+    """POST to the editor with the token from the campaign's Questions page."""
+    data["csrf_token"] = csrf_token(client.get(f"/organiser/c/{slug}/questions").get_data(as_text=True))
     return client.post(path, data=data)
 
 
@@ -456,15 +457,10 @@ def test_the_editor_is_for_members_only_and_needs_the_token(organiser_draft, cli
     make_organiser("other@example.com", campaigns=[other])
     log_in(client, "other@example.com")
     assert client.get(f"/organiser/c/{SLUG}/questions").status_code == 404
-    assert editor_post_as(client, "not-mine", f"/organiser/c/not-mine/questions/{question.id}/edit",
-                          label="Mine now", kind="yesno").status_code == 404
+    assert editor_post(client, f"/organiser/c/not-mine/questions/{question.id}/edit", "not-mine",
+                       label="Mine now", kind="yesno").status_code == 404
     db.session.expire_all()
     assert db.session.get(SignQuestion, question.id).label == "Member?"
-
-
-def editor_post_as(client, slug: str, path: str, **data):
-    data["csrf_token"] = csrf_token(client.get(f"/organiser/c/{slug}/questions").get_data(as_text=True))
-    return client.post(path, data=data)
 
 
 def test_signing_terms_carry_the_visible_questions(ctx, asking):
