@@ -136,6 +136,7 @@ def register_health(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .dev.views import bp as dev_bp
+    from .organiser import question_editor  # noqa: F401  (its pages join the organiser blueprint)
     from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import render_template
 
-from . import businesses, counts, signing
+from . import businesses, counts, questions, signing
 from .models import Campaign, Kind
-from .public_forms import BusinessForm, SignForm
+from .public_forms import BusinessForm, sign_form_class
 from .windows import describe_window
 
 
@@ -19,7 +19,8 @@ def render_campaign(campaign: Campaign, sign_form=None, business_form=None, stat
         "goal": counts.displayed_goal(count, campaign.goal, campaign.goal_fixed),
         "signers": signing.recent_public_signers(campaign.id),
         "window": describe_window(campaign),
-        "form": sign_form or SignForm(postcode_required=campaign.postcode_required),
+        "form": sign_form or sign_form_class(questions.visible_questions(campaign.id))(
+            postcode_required=campaign.postcode_required),
         "business_form": None,
         "businesses": [],
         "preview": preview,

@@ -6,15 +6,17 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import businesses, campaigns, counts, exports, moderation, organisers, outbox
+from . import businesses, campaigns, counts, exports, moderation, organisers, outbox, questions
 from .demo import seed_demo_campaigns
-from .models import BusinessStatus, Campaign
+from .models import BusinessStatus, Campaign, QuestionKind
 
 demo_cli = AppGroup("demo", help="Demo content.")
 outbox_cli = AppGroup("outbox", help="The outbox: messages waiting to be delivered.")
 campaign_cli = AppGroup("campaign", help="Campaign administration.")
 dev_cli = AppGroup("dev", help="Local development.")
 organiser_cli = AppGroup("organiser", help="Organiser accounts.")
+question_cli = AppGroup("question", help="Questions a campaign's sign form asks.")
+campaign_cli.add_command(question_cli)
 
 
 def _campaign_or_fail(slug: str) -> Campaign:
@@ -182,3 +184,36 @@ def campaign_invalidate(slug: str, email: str, reason: str):
     if batch.signatures == 0:
         raise click.ClickException(f"No valid signature by {email} on {slug}.")
     click.echo(f"Invalidated {batch.signatures} signature(s) on {slug} (undo: invalidation {batch.id}).")
+
+
+@question_cli.command("add")
+@click.argument("slug")
+@click.argument("label")
+@click.option("--type", "kind", type=click.Choice([k.value for k in QuestionKind]), default="text",
+              show_default=True, help="text, long (a paragraph), yesno or choice.")
+@click.option("--choice", "choices", multiple=True, help="An answer to choose from (repeat: two or more).")
+@click.option("--required", is_flag=True, help="Signers must answer it.")
+@click.option("--no-export", is_flag=True, help="Leave it out of the signer list export.")
+def question_add(slug: str, label: str, kind: str, choices: tuple[str, ...], required: bool, no_export: bool):
+    """Add a question to the end of a campaign's sign form."""
+    try:
+        question = questions.add_question(_campaign_or_fail(slug), label, kind, choices=choices,
+                                          required=required, in_export=not no_export)
+    except questions.QuestionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added question {question.id} to {slug}: {question.label}")
+
+
+@question_cli.command("list")
+@click.argument("slug")
+def question_list(slug: str):
+    """The questions of a campaign's sign form, in order."""
+    asked = questions.questions_of(_campaign_or_fail(slug).id)
+    if not asked:
+        click.echo(f"{slug} asks no questions of its own.")
+    for question in asked:
+        notes = [question.kind.value, "required" if question.required else "optional"]
+        notes += [] if question.in_export else ["not exported"]
+        notes += ["hidden"] if question.hidden else []
+        choices = f" [{' | '.join(question.choices)}]" if question.choices else ""
+        click.echo(f"{question.id}\t{question.label} ({', '.join(notes)}){choices}")

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -153,6 +154,41 @@ class Signature(db.Model):
     invalidation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invalidation.id", ondelete="SET NULL"), index=True
     )
+    # Answers to the campaign's own questions: {str(question id): answer};
+    # NULL when there were none to give.
+    answers: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class QuestionKind(enum.StrEnum):
+    TEXT = "text"      # a line of text
+    LONG = "long"      # a paragraph
+    YESNO = "yesno"    # answered "yes" or "no"
+    CHOICE = "choice"  # one of ``choices``
+
+
+class SignQuestion(db.Model):
+    """A question an organiser adds to a campaign's sign form."""
+
+    __tablename__ = "sign_question"
+    __table_args__ = (Index("ix_sign_question_campaign_position", "campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[QuestionKind] = mapped_column(Enum(
+        QuestionKind, native_enum=False, create_constraint=True,
+        values_callable=lambda e: [m.value for m in e], name="kind", length=16))
+    required: Mapped[bool] = mapped_column(default=False)
+    # Whether the signer list export has a column for it.
+    in_export: Mapped[bool] = mapped_column(default=True)
+    # Off the form; its answers stay stored and exported.
+    hidden: Mapped[bool] = mapped_column(default=False)
+    # The answers to choose from, for a ``choice`` question.
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
 

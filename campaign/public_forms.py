@@ -1,14 +1,17 @@
 """The public forms: signing a pledge, a business joining a boycott, confirming."""
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField
+from markupsafe import escape
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from . import countries
 from .form_base import Form
-from .models import CompanySize
+from .models import CompanySize, QuestionKind
+from .questions import Question
 from .shared_pages import PageCSRF
 from .validation import EmailAddress, PlainName, has_control_characters, strip
 
@@ -97,6 +100,82 @@ class SignForm(PublicForm):
     @property
     def is_bot(self) -> bool:
         return bool((self.homepage.data or "").strip())
+
+    # The campaign's own questions: see sign_form_class.
+    questions: tuple[Question, ...] = ()
+
+    def question_fields(self) -> list:
+        return [self[q.field_name] for q in self.questions]
+
+    def answers(self) -> dict[str, str]:
+        """{str(question id): answer} of the questions answered."""
+        return {str(q.id): self[q.field_name].data for q in self.questions if self[q.field_name].data}
+
+
+# --- The campaign's own questions ---------------------------------------------
+
+_TEXT_LIMITS = {QuestionKind.TEXT: 200, QuestionKind.LONG: 2000}
+_YES_NO = (SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No")))
+
+
+class Answer:
+    """The rules of every answer: required or not, within its limit, free
+    of control characters, and one of the offered answers where there are
+    some. Messages name the question by its label."""
+
+    def __init__(self, question: Question):
+        self.question = question
+        # Templates take a lazy message as safe HTML, so the organiser's
+        # label is escaped before it goes in.
+        self.label = escape(question.label)
+        self.field_flags = {"required": question.required}
+
+    def __call__(self, form, field):
+        question, label = self.question, self.label
+        value = (field.data or "").strip()
+        if question.kind == QuestionKind.LONG:  # browsers send CRLF; count a line break once
+            value = value.replace("\r\n", "\n")
+        field.data = value
+        if not value:
+            if question.required:
+                raise ValidationError(_l("Answer “%(label)s”", label=label))
+            return
+        limit = _TEXT_LIMITS.get(question.kind)
+        if limit and len(value) > limit:
+            raise ValidationError(_l("The answer to “%(label)s” must be %(n)s characters or fewer",
+                                     label=label, n=f"{limit:,}"))
+        if question.kind == QuestionKind.YESNO and value not in ("yes", "no"):
+            raise ValidationError(_l("Answer “%(label)s” with yes or no", label=label))
+        if question.kind == QuestionKind.CHOICE and value not in question.choices:
+            raise ValidationError(_l("Choose an answer to “%(label)s” from the list", label=label))
+        # A paragraph may have line breaks and tabs; a line of text may not.
+        checked = value.replace("\r", "").replace("\n", "").replace("\t", "") if question.kind == QuestionKind.LONG \
+            else value
+        if has_control_characters(checked):
+            raise ValidationError(_l("The answer to “%(label)s” contains characters we cannot accept", label=label))
+
+
+def _question_field(question: Question):
+    rules = {"label": question.label, "validators": [Answer(question)]}
+    if question.kind == QuestionKind.LONG:
+        return TextAreaField(**rules)
+    if question.kind == QuestionKind.YESNO:
+        return RadioField(choices=list(_YES_NO), validate_choice=False, **rules)
+    if question.kind == QuestionKind.CHOICE:
+        return SelectField(choices=[SelectChoice("", _l("Choose an answer"))]
+                           + [SelectChoice(c, c) for c in question.choices], validate_choice=False, **rules)
+    return StringField(**rules)
+
+
+@lru_cache(maxsize=512)
+def sign_form_class(questions: tuple[Question, ...] = ()) -> type[SignForm]:
+    """The sign form of a campaign: the built-in fields, then a field for
+    each of its questions, validated like the rest. Built once per set of
+    questions (they are frozen, so equal sets share a class)."""
+    if not questions:
+        return SignForm
+    fields = {q.field_name: _question_field(q) for q in questions}
+    return type("CampaignSignForm", (SignForm,), {**fields, "questions": questions})
 
 
 class BusinessForm(PublicForm):

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import counts, outbox
+from . import counts, outbox, questions
 from .campaigns import where_slug
 from .extensions import db, on_postgresql
 from .identity import email_domain, hash_ip, normalise_email
@@ -41,6 +41,8 @@ class Pledge:
     postal_code: str | None
     email_opt_in: bool
     show_name: bool
+    # Answers to the campaign's questions: {str(question id): answer}.
+    answers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class SigningTerms:
     slug: str
     status: str
     postcode_required: bool
+    questions: tuple[questions.Question, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -92,7 +95,10 @@ def _load_terms(slug: str) -> SigningTerms | None:
     with db.engine.connect() as own:
         row = own.execute(select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required)
                           .where(condition)).one_or_none()
-    return None if row is None or row.status == CampaignStatus.DRAFT else SigningTerms(*row)
+        if row is None or row.status == CampaignStatus.DRAFT:
+            return None
+        asked = questions.visible_questions(row.id, own)
+    return SigningTerms(row.id, row.slug, row.status, row.postcode_required, asked)
 
 
 class SignOutcome(enum.Enum):
@@ -103,7 +109,7 @@ class SignOutcome(enum.Enum):
 
 
 _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email_normalised", "email_domain",
-                     "country", "postal_code", "email_opt_in", "show_name", "ip_hash", "status", "emails_sent",
+                     "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status", "emails_sent",
                      "last_emailed_at", "created_at")
 
 
@@ -144,6 +150,7 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
         "postal_code": pledge.postal_code or None,
         "email_opt_in": bool(pledge.email_opt_in),
         "show_name": bool(pledge.show_name),
+        "answers": pledge.answers or None,
         "ip_hash": hash_ip(ip),
         "status": SignatureStatus.PENDING.value,
         "emails_sent": 1,

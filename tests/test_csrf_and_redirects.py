@@ -17,7 +17,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, create_app, moderation, signing, tokens
+from campaign import broadcasts, businesses, create_app, moderation, questions, signing, tokens
 from campaign.extensions import db
 from campaign.models import Business, Kind, Signature, Suppression
 from campaign import shared_pages
@@ -73,6 +73,10 @@ GENUINE = {
     "organiser.new_update": {"subject": "News", "body": "We did it.", "action": "send"},
     "organiser.confirm_update": {},
     "organiser.cancel_update": {},
+    "organiser.campaign_questions": {"label": "Postcode district", "kind": "text", "in_export": "y"},
+    "organiser.edit_question": {"label": "Are you a paid-up member?", "kind": "yesno"},
+    "organiser.question_visibility": {"action": "hide"},
+    "organiser.move_question": {"action": "up"},
 }
 
 
@@ -154,8 +158,10 @@ def world(app, client):
             "Acme Ltd", "https://acme.example", "ads@example.org", "10-49"))
         business_id = db.session.execute(select(Business.id)).scalar_one()
         update = broadcasts.create_update(campaign, admin, "News", "We did it.")
+        questions.add_question(campaign, "Organisation", "text")
+        question = questions.add_question(campaign, "Are you a member?", "yesno")
         args = {"slug": SLUG, "business_id": business_id, "invalidation_id": batch.id,
-                "organiser_id": member.id, "update_id": update.id,
+                "organiser_id": member.id, "update_id": update.id, "question_id": question.id,
                 "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, moderation
+from campaign import broadcasts, businesses, moderation, questions
 from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Organiser
 
@@ -280,9 +280,10 @@ def world(ctx):
     confirmed_signatures(ours, [("mistake@example.com", "GB"), ("fine@example.com", "FR")])
     batch = moderation.invalidate(ours, moderation.Criteria(email="mistake@example.com"), member, "test")
     update = broadcasts.create_update(ours, member, "News", "Thank you for signing.")
+    question = questions.add_question(ours, "Are you a member?", "yesno")
     return {"ours": ours, "theirs": theirs, "arguments": {
         "slug": ours.slug, "business_id": business.id, "invalidation_id": batch.id, "organiser_id": member.id,
-        "update_id": update.id}}
+        "update_id": update.id, "question_id": question.id}}
 
 
 def organiser_requests(app, arguments):

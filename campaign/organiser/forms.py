@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..form_base import Form
-from ..models import Kind
+from ..models import Kind, QuestionKind
 from ..organisers import MIN_PASSWORD_LENGTH
 from ..validation import EmailAddress, has_control_characters, strip
 
@@ -219,3 +219,22 @@ class UpdateForm(Form):
             return self.send_at.data.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
         except (OverflowError, ValueError):  # year 1 or 9999 at the edge of UTC: long past or far off
             return dt.datetime.min if self.send_at.data.year < 5000 else dt.datetime.max
+
+
+class QuestionForm(Form):
+    """A question for the sign form; the questions service checks the rules."""
+    label = StringField(_l("Question"), filters=[strip],
+                        description=_l("What signers read, e.g. “Organisation” or “Are you a member?”"))
+    kind = SelectField(_l("Type of answer"), choices=[
+        SelectChoice(QuestionKind.TEXT.value, _l("Short text")),
+        SelectChoice(QuestionKind.LONG.value, _l("Long text")),
+        SelectChoice(QuestionKind.YESNO.value, _l("Yes or no")),
+        SelectChoice(QuestionKind.CHOICE.value, _l("One choice from a list")),
+    ], validate_choice=False)
+    choices = TextAreaField(_l("Answers to choose from"),
+                            description=_l("Only for “One choice from a list”: one answer a line, 2 to 20."))
+    required = BooleanField(_l("Signers must answer it"))
+    in_export = BooleanField(_l("Include the answers in the signer list export"), default=True)
+
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in (self.choices.data or "").splitlines() if line.strip()]

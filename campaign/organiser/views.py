@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import broadcasts, businesses, campaigns, charts, counts, exports, moderation, organisers
+from .. import broadcasts, businesses, campaigns, charts, counts, exports, moderation, organisers, questions
 from ..campaign_page import render_campaign
 from ..extensions import db, limiter, login_manager
 from ..models import (
@@ -366,6 +366,7 @@ def signatures(campaign: Campaign):
     return render_template(
         "organiser/signatures.html", campaign=campaign, form=form, results=results, matching=matching,
         searched=searched, sources=moderation.busiest_sources(campaign),
+        questions=questions.questions_of(campaign.id),
         invalidate_form=InvalidateForm(formdata=None, data=form.data),
     ), status
 

@@ -21,7 +21,7 @@ from ..campaign_page import render_campaign
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
-from ..public_forms import BusinessForm, ConfirmForm, SignForm
+from ..public_forms import BusinessForm, ConfirmForm, sign_form_class
 from ..shared_pages import cache_publicly
 from ..sharing import share_links
 from ..windows import calendar_file
@@ -72,7 +72,7 @@ def sign(slug: str):
     terms = signing.signing_terms(slug)
     if terms is None or not terms.is_open:
         abort(404)
-    form = SignForm(postcode_required=terms.postcode_required)
+    form = sign_form_class(terms.questions)(postcode_required=terms.postcode_required)
     valid = form.validate()
     _refuse_forged(form)
     if form.is_bot:
@@ -89,6 +89,7 @@ def sign(slug: str):
             postal_code=form.postal_code.data,
             email_opt_in=form.email_opt_in.data,
             show_name=form.show_name.data,
+            answers=form.answers(),
         ),
         ip=request.remote_addr,
     )
