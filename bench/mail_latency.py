@@ -40,8 +40,18 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.load import (CONNECTIONS, SECRET, THREADS, form_token, free_port, recount, settle,  # noqa: E402
-                        setup_database, site_server, wrk)
+from bench.load import (  # noqa: E402
+    CONNECTIONS,
+    SECRET,
+    THREADS,
+    form_token,
+    free_port,
+    recount,
+    settle,
+    setup_database,
+    site_server,
+    wrk,
+)
 from bench.seed import copy_signatures, fresh_database, psycopg_dsn  # noqa: E402
 
 FLASK = str(Path(sys.executable).with_name("flask"))

@@ -1,6 +1,7 @@
 """The campaign site: a Flask application factory."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -158,10 +159,8 @@ def register_errorhandlers(app: Flask) -> None:
     def database_unavailable(error):
         """The database is down or unreachable: a friendly 503, quickly."""
         app.logger.warning("database unavailable: %s", type(error).__name__)
-        try:
+        with contextlib.suppress(Exception):  # the connection is gone; the pool will replace it
             db.session.rollback()
-        except Exception:  # the connection is gone; the pool will replace it
-            pass
         return render_template("errors/503.html"), 503, {"Retry-After": "30"}
 
     for error in (OperationalError, InterfaceError, PoolTimeout):

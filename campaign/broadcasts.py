@@ -94,7 +94,7 @@ def progress(update_row: CampaignUpdate) -> dict[str, int]:
         .group_by(OutboxMessage.status)
     ).all()
     counts = dict.fromkeys((s.value for s in OutboxStatus), 0)
-    counts.update({status: n for status, n in rows})
+    counts.update(dict(rows))
     counts["queued"] += counts.pop("sending")
     return counts
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import Business, BusinessStatus, Campaign, utcnow
 from .identity import hash_ip
+from .models import Business, BusinessStatus, Campaign, utcnow
 
 
 @dataclass(frozen=True)

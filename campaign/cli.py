@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -165,7 +166,8 @@ def organiser_add(email: str, slug: str):
 @click.argument("slug")
 @click.option("--by", "by", type=click.Choice(exports.BY_CHOICES), default="total", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(exports.FORMAT_CHOICES), default="csv", show_default=True)
-@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="File to write (default: standard output).")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: standard output).")
 def campaign_export(slug: str, by: str, fmt: str, output):
     """Signature counts by day, by country or in total."""
     campaign = _campaign_or_fail(slug)

@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import and_, func, or_, select, update
 
-from .extensions import db
-from .models import Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
 from .counts import count_transition
+from .extensions import db
 from .identity import hash_ip, normalise_email
+from .models import Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def count_matching(campaign: Campaign, criteria: Criteria) -> dict[str, int]:
         .group_by(Signature.status)
     ).all()
     counts = dict.fromkeys((s.value for s in SignatureStatus), 0)
-    counts.update({status: n for status, n in rows})
+    counts.update(dict(rows))
     return counts
 
 

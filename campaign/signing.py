@@ -109,8 +109,8 @@ class SignOutcome(enum.Enum):
 
 
 _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email_normalised", "email_domain",
-                     "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status", "emails_sent",
-                     "last_emailed_at", "created_at")
+                     "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status",
+                     "emails_sent", "last_emailed_at", "created_at")
 
 
 def _insert_signature():

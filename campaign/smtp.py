@@ -5,7 +5,6 @@ permanent failures."""
 from __future__ import annotations
 
 import smtplib
-import socket
 
 from flask import current_app
 from flask_mail import Connection
@@ -69,7 +68,7 @@ class SmtpConnection(Connection):
         except smtplib.SMTPResponseException as exc:
             detail = f"{exc.smtp_code} {_reply(exc.smtp_error)}"
             raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(detail) from exc
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
         return message.message_id
 

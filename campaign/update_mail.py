@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import outbox, tokens
-from .links import absolute_url
 from .extensions import db
+from .links import absolute_url
 from .mail_merge import MailMerge, one_line, single_email, slot
 from .markup import render_markdown
 from .models import CampaignUpdate, Signature, SignatureStatus, Suppression, UpdateStatus

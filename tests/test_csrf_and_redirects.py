@@ -17,10 +17,9 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, create_app, moderation, questions, signing, tokens
+from campaign import broadcasts, businesses, create_app, moderation, questions, shared_pages, signing, tokens
 from campaign.extensions import db
 from campaign.models import Business, Kind, Signature, Suppression
-from campaign import shared_pages
 
 from .builders import (
     PASSWORD,

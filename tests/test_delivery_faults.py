@@ -1,9 +1,9 @@
 """Broadcasts survive failures: the mail server away, refusals, a worker
 killed mid-send, and several workers sharing one queue."""
 import collections
-import re
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys

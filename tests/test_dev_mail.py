@@ -7,7 +7,7 @@ from campaign.dev.mailcatcher import start_catcher
 from campaign.extensions import db
 
 from .builders import make_campaign, sign
-from .conftest import make_app, _empty_tables
+from .conftest import _empty_tables, make_app
 from .smtp import free_port
 
 

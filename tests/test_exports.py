@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import itertools
+import json
 import tracemalloc
 from collections import Counter
 

@@ -28,8 +28,8 @@ from werkzeug.datastructures import MultiDict
 from campaign import broadcasts, signing, subscriptions, tokens
 from campaign.campaigns import image_folder
 from campaign.extensions import db
-from campaign.models import Campaign, CampaignStatus, CampaignUpdate, Kind, Signature
 from campaign.mail_merge import single_email
+from campaign.models import Campaign, CampaignStatus, CampaignUpdate, Kind, Signature
 from campaign.update_mail import update_merge
 
 from .builders import PASSWORD, confirm_signature, csrf_token, hours_from_now, make_campaign, make_organiser

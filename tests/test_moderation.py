@@ -14,7 +14,15 @@ from campaign import moderation
 from campaign.extensions import db
 from campaign.models import Invalidation, Signature
 
-from .builders import confirm_signature, confirmed_signatures, csrf_token, log_in, make_campaign, make_organiser, valid_pledge
+from .builders import (
+    confirm_signature,
+    confirmed_signatures,
+    csrf_token,
+    log_in,
+    make_campaign,
+    make_organiser,
+    valid_pledge,
+)
 
 BOT_IP = "203.0.113.9"
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -1,6 +1,6 @@
 """Campaign pages and counts can be served from a shared cache (a CDN) for a
 few seconds, without one visitor's token or session reaching another."""
-from .builders import make_campaign, make_organiser, log_in
+from .builders import log_in, make_campaign, make_organiser
 
 
 def test_a_campaign_page_is_the_same_for_everyone_and_sets_no_cookie(ctx):

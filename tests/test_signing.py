@@ -2,8 +2,8 @@
 from sqlalchemy import func, select
 
 from campaign.extensions import db
-from campaign.models import Campaign, CampaignStatus, OutboxMessage, Signature, SignatureStatus
 from campaign.identity import normalise_email
+from campaign.models import Campaign, CampaignStatus, OutboxMessage, Signature, SignatureStatus
 
 from .builders import confirm, confirm_link, csrf_token, make_campaign, sign, valid_pledge
 

@@ -40,7 +40,8 @@ def _zone_choices():
 
 class NoControlCharacters:
     def __call__(self, form, field):
-        if isinstance(field.data, str) and has_control_characters(field.data.replace("\n", "").replace("\r", "").replace("\t", "")):
+        text = field.data.replace("\n", "").replace("\r", "").replace("\t", "") if isinstance(field.data, str) else ""
+        if has_control_characters(text):
             raise ValidationError(_l("%(label)s contains characters we cannot accept", label=field.label.text))
 
 
@@ -61,7 +62,8 @@ class CampaignForm(Form):
     ], validate_choice=False)
     slug = StringField(_l("Web address"), filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
                        validators=[DataRequired(_l("Enter a web address for the campaign")),
-                                   Length(min=3, max=80, message=_l("The web address must be 3 to 80 characters long"))],
+                                   Length(min=3, max=80,
+                                          message=_l("The web address must be 3 to 80 characters long"))],
                        description=_l("Lower-case letters, numbers and hyphens: /c/your-address"))
     title = StringField(_l("Title"), filters=[strip], validators=[
         DataRequired(_l("Enter a title")), Length(max=200, message=_l("The title must be 200 characters or fewer")),
@@ -83,8 +85,9 @@ class CampaignForm(Form):
         NumberRange(min=1, max=1_000_000_000, message=_l("The goal must be between 1 and 1,000,000,000"))])
     goal_fixed = BooleanField(_l("Keep the goal fixed (do not raise it when reached)"))
     time_zone = SelectField(_l("Time zone"), choices=_zone_choices, default="UTC", validate_choice=False)
-    window_start = DateTimeLocalField(_l("Window starts"), format="%Y-%m-%dT%H:%M", validators=[Optional()],
-                                      description=_l("Local time in the chosen time zone: the pause (boycott) or the protest (freeze)."))
+    window_start = DateTimeLocalField(
+        _l("Window starts"), format="%Y-%m-%dT%H:%M", validators=[Optional()],
+        description=_l("Local time in the chosen time zone: the pause (boycott) or the protest (freeze)."))
     window_end = DateTimeLocalField(_l("Window ends"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     postcode_required = BooleanField(_l("Ask signers for their postcode (required)"))
     share_text = StringField(_l("Share text"), filters=[strip], validators=[
@@ -180,11 +183,13 @@ class SearchForm(Form):
 
     email_domain = StringField(_l("Email domain"), filters=[strip],
                                validators=[Optional(), Length(max=255), NoControlCharacters()])
-    name = StringField(_l("Name contains"), filters=[strip], validators=[Optional(), Length(max=100), NoControlCharacters()])
+    name = StringField(_l("Name contains"), filters=[strip],
+                       validators=[Optional(), Length(max=100), NoControlCharacters()])
     since = DateTimeLocalField(_l("Signed from (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     until = DateTimeLocalField(_l("Signed before (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     ip = StringField(_l("IP address"), filters=[strip], validators=[Optional(), Length(max=64), NoControlCharacters()])
-    ip_hash = StringField(_l("IP group"), filters=[strip], validators=[Optional(), Length(max=64), NoControlCharacters()])
+    ip_hash = StringField(_l("IP group"), filters=[strip],
+                          validators=[Optional(), Length(max=64), NoControlCharacters()])
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data <= self.since.data:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from campaign.models import Kind
+
 from ..builders import make_campaign
 from .steps import (
     businesses_section,
