@@ -67,7 +67,7 @@ _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 def _finish(response: Response) -> Response:
     headers = response.headers
-    present = {key.lower() for key in headers}
+    present = {key.lower() for key, _value in headers}
     # One pass over the headers, not one per header: this runs on every response.
     headers.extend([(key, value) for key, value in _SECURITY_HEADERS.items() if key.lower() not in present])
     if request.is_secure and _HSTS[0].lower() not in present:
