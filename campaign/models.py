@@ -5,9 +5,9 @@ import datetime as dt
 import enum
 from zoneinfo import ZoneInfo
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
-    CheckConstraint,
     Date,
     DateTime,
     Enum,
@@ -53,21 +53,19 @@ class WindowState(enum.StrEnum):
     ENDED = "ended"
 
 
-def _in_list(column: str, enum_cls: type[enum.StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(m.value) for m in enum_cls)})"
+def _one_of(enum_cls: type[enum.StrEnum], column: str) -> Enum:
+    """A text column holding one of ``enum_cls``'s values, checked by the
+    database (CHECK ck_<table>_<column>, portable, unlike a native enum)."""
+    return Enum(enum_cls, native_enum=False, create_constraint=True, length=16, name=column,
+                values_callable=lambda members: [m.value for m in members])
 
 
 class Campaign(db.Model):
     __tablename__ = "campaign"
-    __table_args__ = (
-        CheckConstraint(_in_list("kind", Kind), name="kind"),
-        CheckConstraint(_in_list("status", CampaignStatus), name="status"),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT)
+    kind: Mapped[str] = mapped_column(_one_of(Kind, "kind"))
+    status: Mapped[str] = mapped_column(_one_of(CampaignStatus, "status"), default=CampaignStatus.DRAFT)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), default="")
     story: Mapped[str] = mapped_column(Text, default="")
@@ -119,7 +117,6 @@ class Signature(db.Model):
     __table_args__ = (
         # Settles double submissions: the database, not a prior SELECT.
         UniqueConstraint("campaign_id", "email_normalised", name="uq_signature_campaign_email"),
-        CheckConstraint(_in_list("status", SignatureStatus), name="status"),
         Index("ix_signature_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
         Index("ix_signature_campaign_status_opt_in", "campaign_id", "status", "email_opt_in"),
         Index("ix_signature_campaign_domain", "campaign_id", "email_domain"),
@@ -142,7 +139,7 @@ class Signature(db.Model):
     # Consent: both unticked by default; the time of consent is created_at.
     email_opt_in: Mapped[bool] = mapped_column(default=False)
     show_name: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default=SignatureStatus.PENDING)
+    status: Mapped[str] = mapped_column(_one_of(SignatureStatus, "status"), default=SignatureStatus.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # A keyed hash of the client address, for spotting bulk fraud without
@@ -178,9 +175,7 @@ class SignQuestion(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     label: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[QuestionKind] = mapped_column(Enum(
-        QuestionKind, native_enum=False, create_constraint=True,
-        values_callable=lambda e: [m.value for m in e], name="kind", length=16))
+    kind: Mapped[QuestionKind] = mapped_column(_one_of(QuestionKind, "kind"))
     required: Mapped[bool] = mapped_column(default=False)
     # Whether the signer list export has a column for it.
     in_export: Mapped[bool] = mapped_column(default=True)
@@ -244,7 +239,6 @@ class Business(db.Model):
     __tablename__ = "business"
     __table_args__ = (
         UniqueConstraint("campaign_id", "organisation_key", name="uq_business_campaign_organisation"),
-        CheckConstraint(_in_list("status", BusinessStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,7 +251,7 @@ class Business(db.Model):
     website: Mapped[str] = mapped_column(String(320))
     contact_email: Mapped[str] = mapped_column(String(320))
     company_size: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default=BusinessStatus.PENDING)
+    status: Mapped[str] = mapped_column(_one_of(BusinessStatus, "status"), default=BusinessStatus.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     ip_hash: Mapped[str | None] = mapped_column(String(64))
@@ -280,7 +274,6 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint(_in_list("status", OutboxStatus), name="status"),
         Index("ix_outbox_message_status_due", "status", "due_at"),
         # One delivery of an update per signature, however often fan-out resumes.
         UniqueConstraint("update_id", "signature_id", name="uq_outbox_message_update_signature"),
@@ -299,7 +292,7 @@ class OutboxMessage(db.Model):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)
+    status: Mapped[str] = mapped_column(_one_of(OutboxStatus, "status"), default=OutboxStatus.QUEUED)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     due_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # While a worker holds the row; past this time another may take it.
@@ -311,7 +304,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
-class Organiser(db.Model):
+class Organiser(UserMixin, db.Model):
     """A person who runs campaigns. Admins see every campaign; others only
     those they are members of."""
 
@@ -325,21 +318,10 @@ class Organiser(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
-    # Flask-Login's user interface.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
     @property
     def is_active(self) -> bool:
+        """Flask-Login: an inactive organiser cannot log in."""
         return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
 
 
 class Membership(db.Model):
@@ -400,7 +382,6 @@ class CampaignUpdate(db.Model):
 
     __tablename__ = "campaign_update"
     __table_args__ = (
-        CheckConstraint(_in_list("status", UpdateStatus), name="status"),
         # A milestone email goes out once per milestone.
         UniqueConstraint("campaign_id", "milestone", name="uq_campaign_update_milestone"),
         Index("ix_campaign_update_status_scheduled", "status", "scheduled_at"),
@@ -411,7 +392,7 @@ class CampaignUpdate(db.Model):
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=UpdateStatus.DRAFT)
+    status: Mapped[str] = mapped_column(_one_of(UpdateStatus, "status"), default=UpdateStatus.DRAFT)
     milestone: Mapped[int | None] = mapped_column(Integer)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
