@@ -11,15 +11,15 @@ On PostgreSQL the chain is one statement with data-modifying CTEs, which is a
 transaction by itself: run in autocommit it costs one round trip. Signing,
 for example, sends:
 
-    WITH first AS (INSERT INTO signature (campaign_id, ..., created_at) VALUES (%(campaign_id)s, ...)
+    WITH first AS (INSERT INTO signature (campaign_id, given_name, ...) VALUES (%(campaign_id)s, ...)
                    ON CONFLICT (campaign_id, email_normalised) DO NOTHING
                    RETURNING signature.id, signature.campaign_id, signature.email_opt_in, ...),
     then_1 AS (INSERT INTO signature_tally (campaign_id, status, email_opt_in, shard, signatures)
-               SELECT first.campaign_id, %(status)s, first.email_opt_in, %(shard)s, 1 FROM first
+               SELECT first.campaign_id, %(status)s, first.email_opt_in, %(shard)s, 1 FROM first WHERE true
                ON CONFLICT (campaign_id, status, email_opt_in, shard)
                DO UPDATE SET signatures = (signature_tally.signatures + excluded.signatures)),
-    then_2 AS (INSERT INTO outbox_message (kind, recipient, ..., signature_id, ...)
-               SELECT %(kind)s, first.email, ..., first.id, ... FROM first)
+    then_2 AS (INSERT INTO outbox_message (kind, recipient, ..., signature_id, ..., status, created_at, ...)
+               SELECT %(kind)s, first.email, ..., first.id, ..., 'queued', first.created_at, ... FROM first)
     SELECT first.id, first.campaign_id, ... FROM first
 
 Elsewhere (SQLite) the same statements run one after another in the

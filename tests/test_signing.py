@@ -1,4 +1,5 @@
 """The story of signing: a person signs, gets an email, confirms, and counts once."""
+import pytest
 from sqlalchemy import func, select
 
 from campaign.extensions import db
@@ -262,3 +263,21 @@ def test_a_closed_campaign_stops_taking_signatures_within_the_micro_cache_second
         assert db.session.scalars(select(Signature.email)).all() == ["first@example.com"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_signing_and_confirming_are_one_statement_on_postgresql(ctx, backend):
+    """The PostgreSQL form of each hot write is the statement the statements
+    module's docstring shows: the change, then what follows from it, in CTEs."""
+    if backend != "postgresql":
+        pytest.skip("the one-statement form is PostgreSQL's")
+    from sqlalchemy.dialects import postgresql
+
+    from campaign import signing
+
+    sign_sql = str(signing._SIGN._build("one").compile(dialect=postgresql.dialect()))
+    assert sign_sql.startswith("WITH first AS \n(INSERT INTO signature")
+    assert "then_1 AS \n(INSERT INTO signature_tally" in sign_sql
+    assert "then_2 AS \n(INSERT INTO outbox_message" in sign_sql
+    confirm_sql = str(signing._CONFIRM._build("one").compile(dialect=postgresql.dialect()))
+    assert confirm_sql.startswith("WITH first AS \n(UPDATE signature SET status")
+    assert "then_3 AS \n(INSERT INTO daily_country_count" in confirm_sql
