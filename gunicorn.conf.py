@@ -6,23 +6,21 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Two workers per core plus one, each with 4 threads (gunicorn's gthread
 # worker): keep-alive connections are kept without tying up a thread, and a
-# request waiting on the database does not hold up the next one. Each thread
-# may hold one database connection. Measured on 2 cores (docs/BENCHMARKS.md):
-# 8 threads a worker (40 in all) signed about a sixth slower than 4: the work
-# is mostly Python, and the extra threads only queued for the cores and the
-# interpreter lock. Fewer workers were faster still, until a burst of
-# keep-alive connections (from a proxy, or wrk) was now and then all taken
-# by one worker, which then served them from one core. With a database
-# further away than this machine's, more threads may pay (GUNICORN_THREADS).
+# request waiting on the database does not hold up the next one. The work is
+# mostly Python, so more threads would only queue for the cores and the
+# interpreter lock; more workers than cores keep a burst of keep-alive
+# connections (from a proxy) from all landing on one worker and one core.
+# Each thread may hold one database connection. With a database further away
+# than this machine's, more threads may pay (GUNICORN_THREADS). The figures
+# behind these choices: docs/BENCHMARKS.md.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 # A request taking longer than this is stuck (the database has its own, shorter timeouts).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then, so slow leaks cannot grow without bound.
-# (A worker starts cold: high enough that a busy worker is not recycled
-# every few seconds under a spike.)
+# Recycle workers now and then, so slow leaks cannot grow without bound;
+# rarely, because a recycled worker starts cold in the middle of a spike.
 max_requests = 500000
 max_requests_jitter = 50000
 # One line per request with its duration and request id. No client address
