@@ -327,9 +327,16 @@ def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult
             _reschedule(pending, None, str(exc), result)
             return
         row.attempts += 1
+        try:
+            rendered = kind.render(loaded[row.kind], row)
+        except Exception as exc:  # a fault of this message's, not the batch's: keep it, go on
+            log.exception("outbox: could not render message %s (%s)", row.id, row.kind)
+            _retry_later(row, f"render: {exc!r}", utcnow(), result)
+            pending.pop(0)
+            continue
         pace.wait()
         try:
-            row.message_id = route.connection.send(kind.render(loaded[row.kind], row))
+            row.message_id = route.connection.send(rendered)
         except ConnectionLost as exc:
             if route.reconnected:
                 _reschedule(pending, row, str(exc), result)
@@ -388,7 +395,7 @@ def work_once(worker_id: str | None = None) -> BatchResult:
     """One turn of the worker: every producer once, then one delivery batch."""
     produced = False
     for produce in _producers:
-        produced = produce() or produced
+        produced = bool(produce()) or produced
     result = deliver_batch(worker_id)
     result.produced = produced
     return result

@@ -66,3 +66,23 @@ def test_a_message_of_a_kind_this_worker_does_not_know_waits_for_one_that_does(a
         row = db.session.execute(select(OutboxMessage)).scalar_one()
         assert row.status == OutboxStatus.QUEUED and "from-a-newer-release" in row.last_error
     assert smtp.received == []
+
+
+def test_a_message_that_cannot_be_rendered_is_retried_later_and_the_batch_goes_on(app, smtp, deliver, monkeypatch):
+    greet(app, "ada@example.com", "bob@example.com")
+    kind = outbox._kinds[GREETING]
+
+    def render(signatures, delivery):
+        if delivery.recipient == "bob@example.com":
+            raise KeyError("a template that went wrong")
+        return kind.render(signatures, delivery)
+
+    monkeypatch.setitem(outbox._kinds, GREETING, outbox.MessageKind(
+        GREETING, load=kind.load, still_wanted=kind.still_wanted, render=render))
+    deliver()
+    assert [m.to for m in smtp.received if m.subject.startswith("A hello")] == ["ada@example.com"]
+    with app.app_context():
+        row = db.session.execute(select(OutboxMessage).where(OutboxMessage.recipient == "bob@example.com",
+                                                             OutboxMessage.kind == GREETING)).scalar_one()
+        assert row.status == OutboxStatus.QUEUED and row.attempts == 1
+        assert row.last_error.startswith("render: KeyError")
