@@ -108,12 +108,13 @@ def prerender(url: str, port: int, update_id: int) -> list[tuple[str, bytes]]:
     out = []
     with app.app_context(), app.test_request_context():
         row = db.session.get(CampaignUpdate, update_id)
+        unsubscribe_link = tokens.links_for(tokens.UNSUBSCRIBE)
         pairs = db.session.execute(
             db.select(OutboxMessage.recipient, Signature.id, Signature.given_name)
             .join(Signature, Signature.id == OutboxMessage.signature_id)
             .where(OutboxMessage.update_id == update_id).order_by(OutboxMessage.id)).all()
         for recipient, signature_id, given_name in pairs:
-            link = tokens.link_for(tokens.UNSUBSCRIBE, signature_id)
+            link = unsubscribe_link(signature_id)
             rendered = render_update(row, given_name, link)
             message = Message(subject=rendered.subject, recipients=[recipient], body=rendered.text,
                               html=rendered.html, extra_headers=list_unsubscribe_headers(link),

@@ -16,6 +16,7 @@ import random
 from flask import current_app
 from sqlalchemy import delete, func, literal, select, text, true
 
+from . import countries
 from .extensions import db, dialect_insert, on_postgresql
 from .models import Campaign, DailyCountryCount, Signature, SignatureStatus, SignatureTally
 from .statements import cached
@@ -140,8 +141,6 @@ def counts_by_day(campaign_id: int) -> list[dict]:
 
 
 def counts_by_country(campaign_id: int) -> list[dict]:
-    from . import countries
-
     total = func.sum(DailyCountryCount.signatures)
     rows = db.session.execute(
         select(DailyCountryCount.country, total)

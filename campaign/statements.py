@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Boolean, bindparam, exists, select
 
@@ -63,7 +63,6 @@ class Chain:
     # (did the first statement change a row?). Without it, the result is
     # the first statement's row.
     read: Callable[[], object] | None = None
-    _built: dict = field(default_factory=dict, repr=False)
 
     def run(self, params: dict, connection=None):
         """Run the chain; returns the read's row (or the first statement's),
@@ -71,7 +70,7 @@ class Chain:
         PostgreSQL (see ``connection()``)."""
         if on_postgresql():
             if connection is None:
-                with autocommit() as own:
+                with _autocommit() as own:
                     return own.execute(self._statement("one"), params).one_or_none()
             return connection.execute(self._statement("one"), params).one_or_none()
         session = db.session.connection()
@@ -90,11 +89,7 @@ class Chain:
         return row
 
     def _statement(self, part: str):
-        key = (part, db.session.get_bind().dialect.name)
-        built = self._built.get(key)
-        if built is None:
-            built = self._built[key] = self._build(part)
-        return built
+        return cached(f"{self.name}: {part}", lambda: self._build(part))
 
     def _build(self, part: str):
         first = self.first()
@@ -116,7 +111,7 @@ class Chain:
         return final.add_cte(*steps)
 
 
-def autocommit():
+def _autocommit():
     """A connection of its own in autocommit, for statements that are
     transactions by themselves; returned to the pool when the block ends."""
     return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -129,7 +124,7 @@ def connection() -> Iterator[object | None]:
     if not on_postgresql():
         yield None
         return
-    with autocommit() as own:
+    with _autocommit() as own:
         yield own
 
 

@@ -25,14 +25,9 @@ def token_for(purpose: str, signature_id: int) -> str:
     return _serializer(purpose).dumps(signature_id)
 
 
-def link_for(purpose: str, signature_id: int) -> str:
-    """The absolute link of ``purpose`` for one signature."""
-    return absolute_url(_ENDPOINTS[purpose], token=token_for(purpose, signature_id))
-
-
 def links_for(purpose: str) -> Callable[[int], str]:
-    """``link_for`` for many signatures: the URL is built once, each link
-    only signs its signature's id."""
+    """A signature's absolute link of ``purpose``, for many signatures: the
+    URL is built once, each link only signs its signature's id."""
     marker = "0TOKEN0"
     url = absolute_url(_ENDPOINTS[purpose], token=marker)
     serializer = _serializer(purpose)

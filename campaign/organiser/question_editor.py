@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from .. import questions
 from ..models import Campaign, CampaignStatus, SignQuestion
 from .forms import ActionForm, QuestionForm
-from .views import bp, member_campaign
+from .views import bp, member_campaign, posted_action
 
 
 def _question(campaign: Campaign, question_id: int) -> SignQuestion:
@@ -67,10 +67,7 @@ def edit_question(campaign: Campaign, question_id: int):
 def question_visibility(campaign: Campaign, question_id: int):
     """Hide a question from the form, or show it again; answers stay."""
     question = _question(campaign, question_id)
-    form = ActionForm()
-    if not form.validate() or form.action.data not in ("hide", "show"):
-        abort(400)
-    questions.set_hidden(question, form.action.data == "hide")
+    questions.set_hidden(question, posted_action(("hide", "show")) == "hide")
     flash(_("Hidden from the form: %(label)s", label=question.label) if question.hidden
           else _("Shown on the form again: %(label)s", label=question.label))
     return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)
@@ -81,8 +78,5 @@ def question_visibility(campaign: Campaign, question_id: int):
 def move_question(campaign: Campaign, question_id: int):
     """Move a question up or down the form."""
     question = _question(campaign, question_id)
-    form = ActionForm()
-    if not form.validate() or form.action.data not in ("up", "down"):
-        abort(400)
-    questions.move(question, -1 if form.action.data == "up" else 1)
+    questions.move(question, -1 if posted_action(("up", "down")) == "up" else 1)
     return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)

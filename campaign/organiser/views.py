@@ -86,6 +86,14 @@ def member_campaign(view):
     return wrapper
 
 
+def posted_action(allowed) -> str:
+    """The button pressed on one of our forms, if it is one of ``allowed``; else 400."""
+    form = ActionForm()
+    if not form.validate() or form.action.data not in allowed:
+        abort(400)
+    return form.action.data
+
+
 def admin_only(view):
     @wraps(view)
     @login_required
@@ -237,11 +245,9 @@ def edit_campaign(campaign: Campaign):
 @member_campaign
 def change_status(campaign: Campaign):
     """Publish, close, or take back to draft."""
-    form = ActionForm()
-    if not form.validate() or form.action.data not in {s.value for s in CampaignStatus}:
-        abort(400)
-    campaigns.set_status(campaign, CampaignStatus(form.action.data))
-    flash(_("The campaign is now %(status)s.", status=form.action.data))
+    action = posted_action({s.value for s in CampaignStatus})
+    campaigns.set_status(campaign, CampaignStatus(action))
+    flash(_("The campaign is now %(status)s.", status=action))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
 
 
@@ -331,14 +337,12 @@ def business_queue(campaign: Campaign):
 @bp.post("/c/<slug>/businesses/<int:business_id>")
 @member_campaign
 def decide_business(campaign: Campaign, business_id: int):
-    form = ActionForm()
     business = db.session.get(Business, business_id)
     if business is None or business.campaign_id != campaign.id:
         abort(404)
-    if not form.validate() or form.action.data not in (BusinessStatus.APPROVED, BusinessStatus.REJECTED):
-        abort(400)
-    businesses.decide_business(campaign, business.organisation, BusinessStatus(form.action.data))
-    flash(_("%(name)s: %(status)s.", name=business.organisation, status=form.action.data))
+    action = posted_action((BusinessStatus.APPROVED, BusinessStatus.REJECTED))
+    businesses.decide_business(campaign, business.organisation, BusinessStatus(action))
+    flash(_("%(name)s: %(status)s.", name=business.organisation, status=action))
     return redirect(url_for(".business_queue", slug=campaign.slug), 303)
 
 
@@ -460,10 +464,7 @@ def updates(campaign: Campaign):
 @bp.post("/c/<slug>/milestones")
 @member_campaign
 def milestones(campaign: Campaign):
-    form = ActionForm()
-    if not form.validate() or form.action.data not in ("on", "off"):
-        abort(400)
-    broadcasts.set_milestone_emails(campaign, form.action.data == "on")
+    broadcasts.set_milestone_emails(campaign, posted_action(("on", "off")) == "on")
     flash(_("Milestone emails are on.") if campaign.milestone_emails else _("Milestone emails are off."))
     return redirect(url_for(".updates", slug=campaign.slug), 303)
 
