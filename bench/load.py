@@ -42,6 +42,8 @@ THREADS, CONNECTIONS = 2, 32
 PENDING = 100_000  # pending signatures seeded for the confirm and signed-before runs
 TARGETS = {  # scenario: (minimum ratio to bare app, minimum requests/s)
     "campaign page GET": (0.6, None),
+    "campaign page GET, every request rendered": (0.25, None),
+    "count.json GET, every request rendered": (0.5, None),
     "sign POST": (0.25, 300),
     "confirm POST": (None, 300),
     "count.json GET": (0.8, None),
@@ -205,12 +207,12 @@ def settle(url: str) -> None:
         conn.execute("CHECKPOINT")
 
 
-def site_server(url: str) -> Server:
+def site_server(url: str, **settings: str) -> Server:
     """The site under gunicorn as every scenario runs it: rate limits and
     request logs off."""
     return Server("app:create_app()", {
         "FLASK_SECRET_KEY": SECRET, "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1"})
+        "FLASK_REQUEST_LOG_LEVEL": "WARNING", "FLASK_SITE_URL": "http://127.0.0.1", **settings})
 
 
 def form_token(site: str, slug: str) -> str:
@@ -248,6 +250,12 @@ def main() -> None:
     hello = Server("bench.hello:create_app()", {})
     bare_insert = Server("bench.hello_insert:create_app()", {"BENCH_INSERT_DATABASE_URL": psycopg_dsn(url)})
     site = site_server(url)
+    # Without the one-second shared copy: every request reaches Flask, as
+    # for a visitor with a cookie before, or a campaign few people visit.
+    rendered = site_server(url, FLASK_PUBLIC_MICROCACHE_SECONDS="0")
+    # Nor what each process read of the campaign a moment ago: one read of
+    # the database per request (the first visitor of a campaign in a second).
+    uncached = site_server(url, FLASK_PUBLIC_MICROCACHE_SECONDS="0", FLASK_PUBLIC_LIVE_SECONDS="0")
     results = {}
     try:
         token = form_token(site.url, "small")
@@ -264,6 +272,9 @@ def main() -> None:
             f"{site.url}/c/small/sign", "sign.lua", {**post_env, "WRK_AGAIN": str(PENDING // (args.repeats + 1))},
             rows_counter(url, CONFIRMATIONS_QUEUED, ids["small"]))
         scenarios["count.json GET [1k]"] = (f"{site.url}/c/small/count.json", "get.lua", None, None)
+        for server, how in ((rendered, "every request rendered"), (uncached, "every request reads the database")):
+            scenarios[f"campaign page GET, {how} [1k]"] = (f"{server.url}/c/small", "get.lua", None, None)
+            scenarios[f"count.json GET, {how} [1k]"] = (f"{server.url}/c/small/count.json", "get.lua", None, None)
         scenarios["confirm POST [1k]"] = (site.url, "confirm.lua",
                                           {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)},
                                           rows_counter(url, SIGNATURES, ids["small"], "confirmed"))
@@ -279,16 +290,18 @@ def main() -> None:
         worker_mb = site.worker_peak_mb()
     finally:
         site.stop()
+        rendered.stop()
+        uncached.stop()
         bare_insert.stop()
         hello.stop()
 
     base, insert_base = results[HELLO]["peak"]["rps"], results[INSERT]["peak"]["rps"]
     print(f"\nLoad benchmark: gunicorn ({THREADS} wrk threads, {CONNECTIONS} connections, {args.duration} s runs, "
           f"peak the median of {args.repeats}), PostgreSQL, rate limits off\n")
-    print(f"| {'scenario':30} | {'peak req/s':>10} | {'peak runs':>11} | {'ratio to bare':>13} | "
+    print(f"| {'scenario':56} | {'peak req/s':>10} | {'peak runs':>11} | {'ratio to bare':>13} | "
           f"{'ratio to INSERT':>15} | {'paced req/s':>11} | "
           f"{'p50 ms @50%':>11} | {'p99 ms @50%':>11} | {'errors':>6} | {'target':>22} |")
-    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 13}|{'-' * 15}|{'-' * 17}|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 8}|"
+    print(f"|{'-' * 58}|{'-' * 12}|{'-' * 13}|{'-' * 15}|{'-' * 17}|{'-' * 13}|{'-' * 13}|{'-' * 13}|{'-' * 8}|"
           f"{'-' * 24}|")
     for name, r in sorted(results.items(), key=lambda item: (item[0] != HELLO, item[0] != INSERT)):
         peak, paced = r["peak"], r["paced"]
@@ -298,7 +311,7 @@ def main() -> None:
         errors = sum(run["socket_errors"] + run["bad_status"] for run in r["runs"])
         spread = f"{r['spread'][0]:.0f}-{r['spread'][1]:.0f}"
         to_insert = f"{peak['rps'] / insert_base:.2f}" if name == INSERT or name.startswith(WRITES) else ""
-        print(f"| {name:30} | {peak['rps']:10.0f} | {spread:>11} | {peak['rps'] / base:13.2f} | {to_insert:>15} | "
+        print(f"| {name:56} | {peak['rps']:10.0f} | {spread:>11} | {peak['rps'] / base:13.2f} | {to_insert:>15} | "
               f"{paced['rps']:11.0f} | {paced['p50_ms']:11.1f} | "
               f"{paced['p99_ms']:11.1f} | {errors:6d} | {target:>22} |")
     for kind in ("campaign page GET", "sign POST"):

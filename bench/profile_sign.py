@@ -1,7 +1,8 @@
-"""Where a sign (or confirm) POST's time goes: the whole Flask stack (test
-client) on PostgreSQL, profiled with cProfile, with the SQL statements it sends.
+"""Where a request's time goes (a sign or confirm POST, a campaign page or
+count.json GET with the shared copy off): the whole Flask stack (test client)
+on PostgreSQL, profiled with cProfile, with the SQL statements it sends.
 
-    python -m bench.profile_sign [--route sign|confirm] [--requests 2000] [--database-url URL]
+    python -m bench.profile_sign [--route sign|confirm|page|count] [--requests 2000] [--database-url URL]
 
 Prints the statements of one POST, the time spent waiting on the database
 against the time spent in Python, and the functions with the most
@@ -23,15 +24,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
-from bench.load import SECRET, setup_database  # noqa: E402
-from bench.seed import fresh_database  # noqa: E402
+from bench.load import SECRET, recount, setup_database  # noqa: E402
+from bench.seed import copy_signatures, fresh_database  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--route", choices=["sign", "confirm"], default="sign")
+    parser.add_argument("--route", choices=["sign", "confirm", "page", "count"], default="sign")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -41,9 +42,13 @@ def main() -> None:
     from campaign.models import Signature
 
     url = fresh_database(args.database_url, "campaign_bench_profile")
-    setup_database(url)
+    ids = setup_database(url)
+    copy_signatures(url, ids["small"], 1_000)
+    recount(url, ids["small"])
+    # The shared copy off: every GET is rendered, as for a visitor with a cookie.
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-                      "REQUEST_LOG_LEVEL": "WARNING", "SITE_URL": "http://localhost"})
+                      "REQUEST_LOG_LEVEL": "WARNING", "SITE_URL": "http://localhost",
+                      "PUBLIC_MICROCACHE_SECONDS": 0})
     client = app.test_client()
     page = client.get("/c/small").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
@@ -83,6 +88,12 @@ def main() -> None:
         def post(i: int) -> None:
             response = client.post(paths.pop(), headers=headers, data={"csrf_token": token})
             assert response.status_code == 200, response.status_code
+    elif args.route in ("page", "count"):
+        path = "/c/small" if args.route == "page" else "/c/small/count.json"
+
+        def post(i: int) -> None:
+            response = client.get(path)
+            assert response.status_code == 200, response.status_code
     else:
         post = sign
 
@@ -115,9 +126,10 @@ def main() -> None:
     plain = time.perf_counter() - began
     db_share = waited[0]
 
-    print(f"{args.route.capitalize()} POST profile: {args.requests} requests through the Flask test client, "
+    name = {"page": "Campaign page GET", "count": "count.json GET"}.get(args.route, f"{args.route.capitalize()} POST")
+    print(f"{name} profile: {args.requests} requests through the Flask test client, "
           "PostgreSQL\n")
-    print(f"statements per {args.route} POST: {len(one)} (and BEGIN and COMMIT around any that share a "
+    print(f"statements per {name}: {len(one)} (and BEGIN and COMMIT around any that share a "
           "transaction)")
     for statement in one:
         print(f"   {by_statement.get(statement, 0.0) / args.requests * 1000:6.3f} ms  "
@@ -126,7 +138,7 @@ def main() -> None:
     hello_ms = bare_app_ms(args.requests)
     print(f"\nper request, unprofiled: {app_ms:.2f} ms in the app ({per:.2f} ms with the test client), of which "
           f"waiting on SQL statements: {db_ms:.2f} ms ({db_ms / app_ms:.0%})")
-    print(f"bare Flask hello (baseline), same way: {hello_ms:.3f} ms in the app; {args.route} POST / bare = "
+    print(f"bare Flask hello (baseline), same way: {hello_ms:.3f} ms in the app; {name} / bare = "
           f"{app_ms / hello_ms:.1f}")
     print(f"(profiled run: {total / args.requests * 1000:.2f} ms per request)\n")
     stats = pstats.Stats(profiler)

@@ -9,7 +9,10 @@ class Defaults:
 
     # None means "SQLite in the instance folder", filled in by the factory.
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A pooled connection idle this long is checked before use (see
+    # extensions.ping_after_idle); 0 checks every time.
+    DATABASE_PING_AFTER_IDLE_SECONDS = 1.0
 
     # Absolute base for links in emails.
     SITE_URL = "http://127.0.0.1:5000"
@@ -71,6 +74,10 @@ class Defaults:
     # How long shared caches (a CDN) may keep a campaign page and count.json,
     # and serve it stale while fetching a fresh one; browsers always revalidate.
     PUBLIC_MICROCACHE_SECONDS = 1
+    # How long a process reuses what it read of a public campaign for its
+    # pages and count.json (its count, status and recent signers): one read
+    # per campaign per process per second, however many visitors.
+    PUBLIC_LIVE_SECONDS = 1
     PUBLIC_CACHE_SECONDS = 2
     PUBLIC_STALE_SECONDS = 2
 

@@ -8,12 +8,15 @@ PUBLIC_MICROCACHE_SECONDS, without running Flask's request machinery
 (session, extensions, hooks): the same bytes and headers, a fresh request
 id, the same log line, and a 304 when the visitor's ETag still matches.
 
-Only what a shared cache could store is stored: a 200 to a GET without a
-cookie or Authorization, from a campaign page or count.json, marked public,
-setting no cookie. A request with a cookie (an organiser, say) always goes
-through Flask, like `Vary: Cookie` asks of any cache. The copy is keyed by
+Only what a shared cache could store is stored: a 200 to a GET without
+Authorization, from a campaign page or count.json, marked public, setting
+no cookie. These pages read no cookie (not even the session), so a cookie
+does not take a request past the copy: a stray cookie, or one an attacker
+adds to every request, gets the same copy as everyone. The copy is keyed by
 path alone: these views read no query string, and shared links arrive with
-all sorts (`?utm_source=...`). Nothing here is needed by another process."""
+all sorts (`?utm_source=...`). A copy is kept PUBLIC_MICROCACHE_SECONDS from
+when what it shows was read (see page_reads), so it is never older than
+that. Nothing here is needed by another process."""
 from __future__ import annotations
 
 import threading
@@ -29,6 +32,8 @@ from .http import REQUEST_ID_PATTERN, log_request
 
 # The responses that are the same for everyone (see campaign/shared_pages).
 CACHEABLE_ENDPOINTS = {"public.campaign_page", "public.count_json"}
+# Where a view leaves the time.monotonic() at which its data was read.
+READ_AT = "campaign.read_at"
 
 
 class _Capture:
@@ -57,8 +62,7 @@ class PublicResponseCache:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         seconds = self.app.config["PUBLIC_MICROCACHE_SECONDS"]
         method = environ["REQUEST_METHOD"]
-        if (seconds <= 0 or method not in ("GET", "HEAD")
-                or "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ):
+        if seconds <= 0 or method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in environ:
             return self.wsgi_app(environ, start_response)
         key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("PATH_INFO"))
         entry = self._entries.get(key)
@@ -75,7 +79,7 @@ class PublicResponseCache:
         finally:
             if hasattr(response, "close"):
                 response.close()
-        self._store(key, seconds, capture, body)
+        self._store(key, seconds, capture, body, environ.get(READ_AT))
         return [body]
 
     def _claim_refresh(self, key: tuple, entry: tuple, now: float, seconds: float) -> bool:
@@ -95,7 +99,7 @@ class PublicResponseCache:
             return False
         return endpoint in CACHEABLE_ENDPOINTS
 
-    def _store(self, key: tuple, seconds: float, capture: _Capture, body: bytes) -> None:
+    def _store(self, key: tuple, seconds: float, capture: _Capture, body: bytes, read_at: float | None) -> None:
         headers = [(name, value) for name, value in capture.headers if name.lower() != "x-request-id"]
         names = {name.lower(): value for name, value in headers}
         if (not capture.status.startswith("200") or "set-cookie" in names
@@ -105,10 +109,12 @@ class PublicResponseCache:
             with self._lock:
                 self._entries.pop(key, None)
             return
+        now = time.monotonic()
+        fresh_until = min(now, read_at or now) + seconds
         with self._lock:
             if len(self._entries) >= self.MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[key] = (time.monotonic() + seconds, capture.status, headers, body, names["etag"])
+            self._entries[key] = (fresh_until, capture.status, headers, body, names["etag"])
 
     def _answer(self, environ: dict, start_response: Callable, entry: tuple) -> Iterable[bytes]:
         started = time.perf_counter()

@@ -7,13 +7,11 @@ name, a link and a few headers: a campaign's confirmations, an update's
 deliveries. So ``MailMerge`` renders the templates and builds the message
 once, with a marker in each per-recipient place (a *slot*), and each
 recipient's copy is that skeleton with their values filled in and encoded
-(C-speed quoted-printable). Slot markers are random per process, so no text
-a person can type (a campaign title, a name) can stand in for one."""
+(C-speed quoted-printable). The slots are campaign/skeletons' markers."""
 from __future__ import annotations
 
 import binascii
 import email.policy
-import secrets
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -24,6 +22,8 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from flask_mail import Message
 from markupsafe import escape
+
+from .skeletons import slot
 
 
 @dataclass(frozen=True)
@@ -82,16 +82,7 @@ def single_email(recipient: str, subject: str, text: str, html: str | None,
     return OutgoingEmail(parseaddr(message.sender)[1], [recipient], message.as_bytes(), message.msgId)
 
 
-# --- Many messages from one skeleton ---------------------------------------------
-
-_PROCESS_MARK = secrets.token_hex(6)
-
-
-def slot(name: str) -> str:
-    """The marker for the per-recipient value ``name`` (letters only): put it
-    in a template's context where the value goes."""
-    return f"zq{_PROCESS_MARK}{name}qz"
-
+# --- Many messages from one skeleton (see campaign/skeletons) --------------------
 
 _BODY = {part: slot(f"body{part}").encode() for part in ("text", "html")}
 _TO, _DATE, _MSGID = (slot(name).encode() for name in ("to", "date", "msgid"))

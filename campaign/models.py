@@ -17,6 +17,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +56,19 @@ class WindowState(enum.StrEnum):
     ENDED = "ended"
 
 
+def window_state(start: dt.datetime | None, end: dt.datetime | None,
+                 now: dt.datetime | None = None) -> WindowState:
+    """Where ``now`` falls in a campaign's window (naive UTC times)."""
+    if start is None or end is None:
+        return WindowState.NONE
+    now = now or utcnow()
+    if now < start:
+        return WindowState.UPCOMING
+    if now < end:
+        return WindowState.HAPPENING
+    return WindowState.ENDED
+
+
 def _one_of(enum_cls: type[enum.StrEnum], column: str) -> Enum:
     """A text column holding one of ``enum_cls``'s values, checked by the
     database (CHECK ck_<table>_<column>, portable, unlike a native enum)."""
@@ -86,6 +102,10 @@ class Campaign(db.Model):
     # A generated file name under <instance>/uploads, served at /media/<name>.
     image_filename: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Goes up with every change to what the public pages show (the campaign,
+    # its questions, its approved businesses: see the events at the end), so
+    # parts of a page built once can be kept until the next change.
+    edition: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     businesses: Mapped[list[Business]] = relationship(back_populates="campaign")
 
@@ -102,14 +122,7 @@ class Campaign(db.Model):
         return self.status == CampaignStatus.LIVE
 
     def window_state(self, now: dt.datetime | None = None) -> WindowState:
-        if self.window_start is None or self.window_end is None:
-            return WindowState.NONE
-        now = now or utcnow()
-        if now < self.window_start:
-            return WindowState.UPCOMING
-        if now < self.window_end:
-            return WindowState.HAPPENING
-        return WindowState.ENDED
+        return window_state(self.window_start, self.window_end, now)
 
 
 class Signature(db.Model):
@@ -413,3 +426,33 @@ class Suppression(db.Model):
 
     email_normalised: Mapped[str] = mapped_column(String(320), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- Editions: what makes a campaign's public pages change -------------------
+
+@event.listens_for(Campaign, "before_update")
+def _campaign_changed(mapper, connection, campaign: Campaign) -> None:
+    campaign.edition = Campaign.edition + 1
+
+
+def _next_edition(connection, campaign_id: int) -> None:
+    connection.execute(update(Campaign.__table__).where(Campaign.__table__.c.id == campaign_id)
+                       .values(edition=Campaign.__table__.c.edition + 1))
+
+
+@event.listens_for(SignQuestion, "after_insert")
+@event.listens_for(SignQuestion, "after_update")
+@event.listens_for(SignQuestion, "after_delete")
+def _question_changed(mapper, connection, question: SignQuestion) -> None:
+    _next_edition(connection, question.campaign_id)
+
+
+@event.listens_for(Business, "after_insert")
+@event.listens_for(Business, "after_update")
+@event.listens_for(Business, "after_delete")
+def _business_changed(mapper, connection, business: Business) -> None:
+    """Only a business that is, or was, on the public list changes the page:
+    a new pledge waiting for a decision does not."""
+    history = inspect(business).attrs.status.history
+    if BusinessStatus.APPROVED in (business.status, *history.deleted):
+        _next_edition(connection, business.campaign_id)

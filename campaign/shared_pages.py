@@ -9,12 +9,13 @@ stops cross-site forgery is the browser's own word on where a POST comes
 from: `Sec-Fetch-Site` and `Origin`, which scripts on other sites cannot
 forge. A POST that says it comes from another site is refused.
 
-Flask adds `Vary: Cookie` once anything has looked at the session (Flask-Login
-does on every request), so a cache keeps visitors who carry a cookie, such as
-logged-in organisers, on variants of their own; first-time visitors share one."""
+These pages never look at the session (Flask would then add `Vary: Cookie`):
+a visitor with a cookie, a logged-in organiser included, gets the same copy
+as everyone, from our own cache and from a CDN alike."""
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
@@ -22,6 +23,8 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
+
+from .http_cache import READ_AT
 
 TOKEN_HOURS = 48
 
@@ -35,7 +38,13 @@ def _hour() -> int:
 
 
 def page_token() -> str:
-    return _serializer().dumps(_hour())
+    """This hour's token, made once per hour rather than once per page."""
+    return _token_of_hour(current_app.config["SECRET_KEY"], _hour())
+
+
+@lru_cache(maxsize=4)
+def _token_of_hour(secret: str, hour: int) -> str:
+    return URLSafeSerializer(secret, salt="public-page-form").dumps(hour)
 
 
 def page_token_is_valid(token: str | None) -> bool:
@@ -75,11 +84,16 @@ class PageCSRF(CSRF):
             raise ValidationError(_l("This form has expired."))
 
 
-def cache_publicly(response: Response) -> Response:
+def cache_publicly(response: Response, read_at: float | None = None) -> Response:
     """Let shared caches keep the response briefly, browsers revalidate every
-    time (a 304 when the ETag matches). With each process's own copy (see
-    campaign/http_cache), a count is never older than PUBLIC_MICROCACHE_SECONDS
-    + PUBLIC_CACHE_SECONDS + PUBLIC_STALE_SECONDS: within the 5 seconds promised."""
+    time (a 304 when the ETag matches). ``read_at``: when what it shows was
+    read (time.monotonic()). With each process's own copy (see
+    campaign/http_cache) and what it read (campaign/page_reads), a count is
+    never older than the longer of PUBLIC_MICROCACHE_SECONDS and
+    PUBLIC_LIVE_SECONDS, plus PUBLIC_CACHE_SECONDS + PUBLIC_STALE_SECONDS:
+    within the 5 seconds promised."""
+    if read_at is not None:
+        request.environ[READ_AT] = read_at
     config = current_app.config
     response.headers["Cache-Control"] = (
         f"public, max-age=0, s-maxage={config['PUBLIC_CACHE_SECONDS']}, "

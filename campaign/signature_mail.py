@@ -13,8 +13,9 @@ from sqlalchemy import select
 from . import outbox, tokens
 from .extensions import db
 from .links import absolute_url
-from .mail_merge import MailMerge, render_email, slot
+from .mail_merge import MailMerge, render_email
 from .models import Campaign, Signature, SignatureStatus
+from .skeletons import slot
 
 CONFIRMATION = "confirmation"
 ALREADY_SIGNED = "already_signed"

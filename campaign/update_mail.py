@@ -13,9 +13,10 @@ from sqlalchemy.orm import selectinload
 from . import outbox, tokens
 from .extensions import db
 from .links import absolute_url
-from .mail_merge import MailMerge, one_line, single_email, slot
+from .mail_merge import MailMerge, one_line, single_email
 from .markup import render_markdown
 from .models import CampaignUpdate, Signature, SignatureStatus, Suppression, UpdateStatus
+from .skeletons import slot
 
 UPDATE = "update"
 MILESTONE = "milestone"

@@ -95,6 +95,7 @@ def make_app(database_url, mail_server, tmp_path, **overrides):
         "REQUEST_LOG_LEVEL": "WARNING",
         # Most tests look at a page right after changing it.
         "PUBLIC_MICROCACHE_SECONDS": 0,
+        "PUBLIC_LIVE_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)

@@ -17,10 +17,12 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from .. import businesses, campaigns, counts, signing, subscriptions, tokens
-from ..campaign_page import render_campaign
+from ..campaign_page import campaign_page as render_public_page
+from ..campaign_page import page_after_signing, render_campaign
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
+from ..page_reads import live_campaign
 from ..public_forms import BusinessForm, ConfirmForm, sign_form_class
 from ..shared_pages import cache_publicly
 from ..sharing import share_links
@@ -53,8 +55,11 @@ def index():
 def campaign_page(slug: str):
     """The campaign: its pledge, story, count and the signing form. The same
     for every visitor, so a CDN may keep it for a few seconds."""
-    body, status = render_campaign(_public_campaign(slug))
-    return cache_publicly(make_response(body, status))
+    page = render_public_page(slug)
+    if page is None:
+        abort(404)
+    body, read_at = page
+    return cache_publicly(make_response(body), read_at)
 
 
 def _refuse_forged(form) -> None:
@@ -99,8 +104,7 @@ def sign(slug: str):
 @bp.get("/c/<slug>/thanks")
 def thanks(slug: str):
     """After signing: check your email, and share the campaign meanwhile."""
-    campaign = _public_campaign(slug)
-    return render_template("public/thanks.html", campaign=campaign, share=share_links(campaign))
+    return page_after_signing(slug, "public/thanks.html") or abort(404)
 
 
 @bp.post("/c/<slug>/business")
@@ -133,8 +137,7 @@ def join_as_business(slug: str):
 
 @bp.get("/c/<slug>/business/thanks")
 def business_thanks(slug: str):
-    campaign = _public_campaign(slug)
-    return render_template("public/business_thanks.html", campaign=campaign, share=share_links(campaign))
+    return page_after_signing(slug, "public/business_thanks.html") or abort(404)
 
 
 @bp.get("/media/<name>")
@@ -146,15 +149,11 @@ def media(name: str):
 @bp.get("/c/<slug>/count.json")
 def count_json(slug: str):
     """The live count, for the page's enhancement and for partners."""
-    campaign = _public_campaign(slug)
-    count = counts.signature_count(campaign.id)
-    response = jsonify(
-        slug=campaign.slug,
-        signatures=count,
-        goal=counts.displayed_goal(count, campaign.goal, campaign.goal_fixed),
-        status=campaign.status,
-    )
-    return cache_publicly(response)
+    live = live_campaign(slug, with_signers=False)
+    if live is None or not live.is_public:
+        abort(404)
+    return cache_publicly(jsonify(slug=live.slug, signatures=live.count, goal=live.displayed_goal,
+                                  status=live.status), live.read_at)
 
 
 @bp.get("/c/<slug>/calendar.ics")

@@ -1,0 +1,157 @@
+"""Campaign pages are built once per edition and filled on each request:
+whatever an organiser changes shows at once, and so does every new count,
+signer, window state and hour's form token, while nothing else is rendered
+again."""
+import datetime as dt
+import time
+
+import pytest
+
+from campaign import businesses, campaigns, questions, shared_pages
+from campaign.extensions import db
+from campaign.models import BusinessStatus, Campaign, CampaignStatus, Kind
+
+from .builders import confirm_signature, confirmed_signatures, csrf_token, log_in, make_campaign, make_organiser
+from .test_forms import page
+
+
+def _labels(client, slug: str) -> list[str]:
+    return [" ".join(e["text"].split()) for e in page(client.get(f"/c/{slug}")).elements if e["tag"] == "label"]
+
+
+def _count(client, slug: str) -> str:
+    doc = page(client.get(f"/c/{slug}"))
+    return next(e["text"] for e in doc.elements if "data-count" in e["attrs"])
+
+
+def _signers(client, slug: str) -> list[str]:
+    doc = page(client.get(f"/c/{slug}"))
+    return [" ".join(e["text"].split()) for e in doc.elements if e["tag"] == "li" and "signer-list" in e["inside"]]
+
+
+def _signed_and_shown(campaign, given_name: str, email: str, country: str = "GB") -> None:
+    from campaign import signing
+    from campaign.models import Signature
+    signing.sign(campaign, signing.Pledge(given_name, "Person", email, country, None, False, True))
+    confirm_signature(db.session.execute(db.select(Signature).where(Signature.email == email)).scalar_one())
+
+
+def _edition(campaign: Campaign) -> int:
+    return db.session.scalar(db.select(Campaign.edition).where(Campaign.id == campaign.id))
+
+
+def _text(client, slug: str) -> str:
+    response = client.get(f"/c/{slug}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_an_edit_shows_at_once(ctx, client):
+    campaign = make_campaign(title="Before the edit", story="Old **story**.")
+    assert "Before the edit" in _text(client, campaign.slug)
+    before = _edition(campaign)
+    campaigns.update_campaign(campaign, {"title": "After the edit", "story": "New *story*."})
+    assert _edition(campaign) == before + 1
+    text = _text(client, campaign.slug)
+    assert "After the edit" in text and "<em>story</em>" in text
+    assert "Before the edit" not in text and "Old" not in text
+
+
+def test_a_question_added_hidden_or_changed_shows_at_once(ctx, client):
+    campaign = make_campaign()
+    assert "Your union (optional)" not in _labels(client, campaign.slug)
+    question = questions.add_question(campaign, "Your union", "text")
+    assert "Your union (optional)" in _labels(client, campaign.slug)
+    questions.edit_question(question, "Your trade union", "text", required=True)
+    labels = _labels(client, campaign.slug)
+    assert "Your trade union" in labels and "Your union (optional)" not in labels
+    questions.set_hidden(question, True)
+    assert "Your trade union" not in _text(client, campaign.slug)
+
+
+def test_a_business_shows_once_approved_and_a_new_pledge_changes_nothing(ctx, client):
+    campaign = make_campaign(kind=Kind.BOYCOTT)
+    _text(client, campaign.slug)
+    before = _edition(campaign)
+    businesses.join_as_business(campaign, businesses.BusinessPledge("Acme Widgets", "https://acme.example",
+                                                                    "ads@acme.example", "1-9"))
+    assert _edition(campaign) == before, "a pledge waiting for a decision is not on the page"
+    assert "Acme Widgets" not in _text(client, campaign.slug)
+    businesses.decide_business(campaign, "Acme Widgets", BusinessStatus.APPROVED)
+    assert "Acme Widgets" in _text(client, campaign.slug)
+    businesses.decide_business(campaign, "Acme Widgets", BusinessStatus.REJECTED)
+    assert "Acme Widgets" not in _text(client, campaign.slug)
+
+
+def test_closing_shows_the_closed_page_with_its_count(ctx, client):
+    campaign = make_campaign()
+    confirmed_signatures(campaign, [("one@example.com", "GB"), ("two@example.com", "FR")])
+    assert page(client.get(f"/c/{campaign.slug}")).by_id("sign-title") is not None
+    campaigns.set_status(campaign, CampaignStatus.CLOSED)
+    text = _text(client, campaign.slug)
+    assert "This campaign is closed" in text and "It closed with 2 signatures." in text
+    assert 'id="sign-title"' not in text
+    campaigns.set_status(campaign, CampaignStatus.DRAFT)
+    assert client.get(f"/c/{campaign.slug}").status_code == 404
+    assert client.get(f"/c/{campaign.slug}/count.json").status_code == 404
+    assert client.get(f"/c/{campaign.slug}/thanks").status_code == 404
+
+
+def test_the_count_and_signers_are_fresh_on_every_request(ctx, client):
+    campaign = make_campaign(goal=100)
+    assert _count(client, campaign.slug) == "0"
+    assert "Be the first to sign." in _text(client, campaign.slug)
+    _signed_and_shown(campaign, "Grace", "grace@example.com", "US")
+    assert _count(client, campaign.slug) == "1"
+    assert _signers(client, campaign.slug) == ["Grace United States"]
+    text = _text(client, campaign.slug)
+    assert "Be the first to sign." not in text and 'value="1" max="100"' in text
+    _signed_and_shown(campaign, "Ada", "ada@example.com")
+    assert _count(client, campaign.slug) == "2"
+    assert _signers(client, campaign.slug) == ["Ada United Kingdom", "Grace United States"]
+
+
+def test_the_window_moves_on_without_an_edit(ctx, client):
+    """The page of an upcoming freeze turns into the page of a freeze
+    happening now when its start time passes, and then shows who took part."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    campaign = make_campaign(kind=Kind.FREEZE, window_start=now + dt.timedelta(seconds=1),
+                             window_end=now + dt.timedelta(seconds=2))
+    confirmed_signatures(campaign, [("one@example.com", "GB")])
+    assert "The freeze starts soon" in _text(client, campaign.slug)
+    time.sleep(max(0.0, (campaign.window_start - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds())
+               + 0.1)
+    assert "The freeze is happening now" in _text(client, campaign.slug)
+    time.sleep(1.1)
+    text = _text(client, campaign.slug)
+    assert "The freeze has ended" in text and "1 person took part." in text
+
+
+def test_the_form_token_is_this_hours(ctx, client, monkeypatch):
+    campaign = make_campaign()
+    this_hour = csrf_token(_text(client, campaign.slug))
+    hour = shared_pages._hour()
+    monkeypatch.setattr(shared_pages, "_hour", lambda: hour + 1)
+    next_hour = csrf_token(_text(client, campaign.slug))
+    assert next_hour != this_hour and shared_pages.page_token_is_valid(next_hour)
+
+
+@pytest.mark.parametrize("name", ["{{ count }}", "zq{count}qz", "Count", "<b>Bold</b>"])
+def test_what_signers_type_is_shown_as_they_typed_it(ctx, client, name):
+    """A name that looks like a template or a slot is a name: the page's
+    own count stays where it is and the name shows as typed."""
+    campaign = make_campaign()
+    _signed_and_shown(campaign, name, "odd@example.com")
+    assert _signers(client, campaign.slug) == [f"{name} United Kingdom"]
+    assert _count(client, campaign.slug) == "1"
+    assert "<b>Bold" not in _text(client, campaign.slug)
+
+
+def test_an_organisers_preview_of_a_draft_is_rendered_whole(ctx, client):
+    campaign = make_campaign(status=CampaignStatus.DRAFT, title="Not yet public")
+    make_organiser("org@example.com", campaigns=[campaign])
+    log_in(client, "org@example.com")
+    preview = client.get(f"/organiser/c/{campaign.slug}/preview")
+    assert preview.status_code == 200 and "Not yet public" in preview.get_data(as_text=True)
+    assert "Preview" in preview.get_data(as_text=True)
+    assert ctx.test_client().get(f"/c/{campaign.slug}").status_code == 404
