@@ -29,6 +29,7 @@ from .page_reads import LiveCampaign, campaign_now, live_campaign
 from .public_forms import BusinessForm, sign_form_class
 from .shared_pages import page_token
 from .sharing import share_links
+from .signing import CampaignSummary
 from .skeletons import Skeleton, slot
 from .windows import describe_window
 
@@ -149,3 +150,12 @@ def page_after_signing(slug: str, template: str) -> str | None:
         return Skeleton(render_template(template, campaign=campaign, share=share_links(campaign)))
 
     return _skeleton(key, build).fill({})
+
+
+def confirm_page(campaign: CampaignSummary, form) -> str:
+    """The page with the button that confirms a signature: the same for
+    every signer of a campaign (the form posts back to its own address),
+    so it is rendered once per edition and hour's token."""
+    key = ("public/confirm.html", campaign.id, campaign.edition, str(get_locale()), page_token())
+    return _skeleton(key, lambda: Skeleton(render_template("public/confirm.html", campaign=campaign,
+                                                           form=form))).fill({})

@@ -2,11 +2,13 @@
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
+from markupsafe import Markup, escape
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import Select, html_params
 
 from . import countries
 from .form_base import Form
@@ -20,6 +22,29 @@ def _country_choices():
     return [SelectChoice("", _l("Choose your country"))] + [
         SelectChoice(code, name) for code, name in countries.choices()
     ]
+
+
+@lru_cache(maxsize=32)
+def _country_options(locale: str) -> str:
+    return "".join(Select.render_option(Choice(c.value, c.label, False, c.render_kw)) for c in _country_choices())
+
+
+class CountrySelect(Select):
+    """WTForms' select, with the 250 country options rendered once per
+    language (they were half of a campaign page's render time) and the
+    chosen one marked each time: the same HTML, a string replace."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        options = _country_options(str(get_locale()))
+        chosen = field.data
+        if chosen == "" or countries.is_country(chosen):
+            options = options.replace(f'<option value="{chosen}">', f'<option selected value="{chosen}">', 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 class CountryCode:
@@ -67,6 +92,7 @@ class SignForm(PublicForm):
         choices=_country_choices,
         validate_choice=False,
         validators=[CountryCode()],
+        widget=CountrySelect(),
         render_kw={"autocomplete": "country"},
     )
     postal_code = StringField(

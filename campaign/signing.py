@@ -220,6 +220,8 @@ class CampaignSummary:
     title: str
     pledge_text: str
     share_text: str
+    id: int
+    edition: int  # see Campaign.edition: the pages keep what they build of it per edition
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ class ConfirmationPage:
     confirmed_now: bool = False  # this request confirmed it
 
 
-_CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text")
+_CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text", "id", "edition")
 
 
 def _page_query():

@@ -85,7 +85,7 @@ def outage_app(throwaway_postgres, mail_server, tmp_path):
     if not throwaway_postgres.running():
         throwaway_postgres.start()
     app = make_app(throwaway_postgres.database_url, mail_server, tmp_path, PROPAGATE_EXCEPTIONS=False,
-                   SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {"connect_timeout": 2}})
+                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
     with app.app_context():
         _empty_tables()
         make_campaign(slug="outage")

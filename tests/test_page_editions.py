@@ -155,3 +155,38 @@ def test_an_organisers_preview_of_a_draft_is_rendered_whole(ctx, client):
     assert preview.status_code == 200 and "Not yet public" in preview.get_data(as_text=True)
     assert "Preview" in preview.get_data(as_text=True)
     assert ctx.test_client().get(f"/c/{campaign.slug}").status_code == 404
+
+
+@pytest.mark.parametrize("chosen", [None, "", "GB", "ZW", "XX", '"><b>x</b>', "gb"])
+def test_the_country_select_is_the_same_html_as_wtforms_renders(app, chosen):
+    """Its options are rendered once, the chosen one marked each time: the
+    HTML is exactly what WTForms' own select makes, errors included."""
+    from wtforms.widgets import Select
+
+    from campaign.public_forms import SignForm
+    with app.test_request_context("/"):
+        form = SignForm(formdata=None, **({} if chosen is None else {"country": chosen}))
+        ours = str(form.country(**{"aria-invalid": "true"}))
+        theirs = str(Select()(form.country, autocomplete="country", **{"aria-invalid": "true"}))
+    assert ours == theirs
+    assert ours.count("selected") == (1 if chosen in ("", "GB", "ZW") else 0)
+
+
+def test_the_confirm_page_is_the_same_for_every_signer_and_follows_edits(ctx, client):
+    from campaign import signing, tokens
+    from campaign.models import Signature
+    campaign = make_campaign(pledge_text="I will log off on Friday.")
+    for email in ("one@example.com", "two@example.com"):
+        signing.sign(campaign, signing.Pledge("Sam", "Signer", email, "GB", None, False, False))
+    ids = db.session.execute(db.select(Signature.id).order_by(Signature.id)).scalars().all()
+    first, second = (client.get(f"/confirm/{tokens.token_for(tokens.CONFIRM, i)}") for i in ids)
+    assert first.status_code == second.status_code == 200
+    assert first.get_data() == second.get_data()
+    assert "I will log off on Friday." in first.get_data(as_text=True)
+    campaigns.update_campaign(campaign, {"pledge_text": "I will log off on Saturday."})
+    again = client.get(f"/confirm/{tokens.token_for(tokens.CONFIRM, ids[0])}").get_data(as_text=True)
+    assert "I will log off on Saturday." in again and "Friday" not in again
+    # The button still confirms.
+    response = client.post(f"/confirm/{tokens.token_for(tokens.CONFIRM, ids[0])}",
+                           data={"csrf_token": csrf_token(again)}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 200 and "Your signature is confirmed" in response.get_data(as_text=True)

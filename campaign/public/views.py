@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import businesses, campaigns, counts, signing, subscriptions, tokens
 from ..campaign_page import campaign_page as render_public_page
-from ..campaign_page import page_after_signing, render_campaign
+from ..campaign_page import confirm_page, page_after_signing, render_campaign
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
@@ -188,7 +188,7 @@ def confirm(token: str):
     if page is None:
         abort(404)
     if page.status == SignatureStatus.PENDING:
-        return render_template("public/confirm.html", campaign=page.campaign, form=form)
+        return confirm_page(page.campaign, form)
     return render_template(
         "public/confirmed.html",
         campaign=page.campaign,
