@@ -47,9 +47,12 @@ serve: $(VENV)/.installed
 # The launch-day load benchmark (wrk from Debian; PostgreSQL from
 # BENCH_DATABASE_URL, default the local server), then how long confirmation
 # emails take to arrive while signing goes on at half the peak, then where a
-# sign POST's time goes. Results: docs/BENCHMARKS.md.
+# sign POST's, a campaign page's and count.json's time goes. Results:
+# docs/BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.mail_latency
 	$(BIN)/python -m bench.profile_sign --top 0
+	$(BIN)/python -m bench.profile_sign --route page --top 0
+	$(BIN)/python -m bench.profile_sign --route count --top 0

@@ -33,6 +33,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--route", choices=["sign", "confirm", "page", "count"], default="sign")
+    parser.add_argument("--live-seconds", type=float, default=None,
+                        help="PUBLIC_LIVE_SECONDS for the GET routes (default: the site's; 0 reads the database "
+                             "on every request)")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -45,10 +48,12 @@ def main() -> None:
     ids = setup_database(url)
     copy_signatures(url, ids["small"], 1_000)
     recount(url, ids["small"])
-    # The shared copy off: every GET is rendered, as for a visitor with a cookie.
+    # The GETs with the shared copy off: every one is rendered.
+    gets = {"PUBLIC_MICROCACHE_SECONDS": 0} if args.route in ("page", "count") else {}
+    if args.live_seconds is not None:
+        gets["PUBLIC_LIVE_SECONDS"] = args.live_seconds
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-                      "REQUEST_LOG_LEVEL": "WARNING", "SITE_URL": "http://localhost",
-                      "PUBLIC_MICROCACHE_SECONDS": 0})
+                      "REQUEST_LOG_LEVEL": "WARNING", "SITE_URL": "http://localhost", **gets})
     client = app.test_client()
     page = client.get("/c/small").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]

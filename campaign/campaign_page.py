@@ -60,7 +60,7 @@ def _skeleton(key: tuple, build: Callable[[], Skeleton]) -> Skeleton:
 
 # --- The campaign page -----------------------------------------------------------
 
-def campaign_page(slug: str) -> tuple[str, float] | None:
+def public_page(slug: str) -> tuple[str, float] | None:
     """The public page of campaign ``slug`` and when what it shows was read
     (time.monotonic()); None for no such campaign or a draft."""
     live = live_campaign(slug)

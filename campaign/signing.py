@@ -70,10 +70,11 @@ _MISSING = object()
 
 def signing_terms(slug: str) -> SigningTerms | None:
     """The terms of the public (live or closed) campaign ``slug``, or None.
-    Kept for PUBLIC_MICROCACHE_SECONDS in this process, like the page the
-    form came from: under a spike, signing reads no campaign row at all. A
-    campaign closed within that time may still take a signature."""
-    seconds = current_app.config["PUBLIC_MICROCACHE_SECONDS"]
+    Kept for PUBLIC_LIVE_SECONDS in this process, like what the page the
+    form came from read (see page_reads): under a spike, signing reads no
+    campaign row at all. A campaign closed within that time may still take
+    a signature."""
+    seconds = current_app.config["PUBLIC_LIVE_SECONDS"]
     if seconds <= 0:
         return _load_terms(slug)
     cache = _terms_cache(seconds)

@@ -16,7 +16,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def describe_window(campaign: Campaign, now: dt.datetime | None = None) -> dict | None:
-    """What the page needs to show a window: state, local and UTC times."""
+    """What the page needs to show a window: state, local and UTC times.
+    Nothing here may change with the clock except the state: pages keep it
+    until the campaign is edited or the state changes."""
     if campaign.window_start is None or campaign.window_end is None:
         return None
     zone = campaign.zone
@@ -31,7 +33,6 @@ def describe_window(campaign: Campaign, now: dt.datetime | None = None) -> dict 
         "start_utc": format_datetime(start, "d MMM y, HH:mm 'UTC'", tzinfo=dt.UTC, locale="en"),
         "end_utc": format_datetime(end, "d MMM y, HH:mm 'UTC'", tzinfo=dt.UTC, locale="en"),
         "time_zone": campaign.time_zone,
-        "seconds_to_start": max(0, int((campaign.window_start - (now or utcnow())).total_seconds())),
     }
 
 

@@ -238,7 +238,7 @@ def test_no_confirmation_email_once_the_signature_is_no_longer_pending(app, clie
         assert db.session.scalar(select(OutboxMessage.last_error)) == "signature invalidated"
 
 
-def test_a_closed_campaign_stops_taking_signatures_within_the_micro_cache_second(
+def test_a_closed_campaign_stops_taking_signatures_within_the_live_second(
         database_url, mail_server, tmp_path, smtp):
     """Under a spike the sign POST trusts what it knew of the campaign a
     moment ago; closing still takes effect within that moment."""
@@ -246,7 +246,7 @@ def test_a_closed_campaign_stops_taking_signatures_within_the_micro_cache_second
 
     from .conftest import _empty_tables, make_app
 
-    app = make_app(database_url, mail_server, tmp_path, PUBLIC_MICROCACHE_SECONDS=0.5)
+    app = make_app(database_url, mail_server, tmp_path, PUBLIC_LIVE_SECONDS=0.5)
     client = app.test_client()
     with app.app_context():
         _empty_tables()

@@ -17,8 +17,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from .. import businesses, campaigns, counts, signing, subscriptions, tokens
-from ..campaign_page import campaign_page as render_public_page
-from ..campaign_page import confirm_page, page_after_signing, render_campaign
+from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
@@ -55,7 +54,7 @@ def index():
 def campaign_page(slug: str):
     """The campaign: its pledge, story, count and the signing form. The same
     for every visitor, so a CDN may keep it for a few seconds."""
-    page = render_public_page(slug)
+    page = public_page(slug)
     if page is None:
         abort(404)
     body, read_at = page
