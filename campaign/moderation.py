@@ -28,7 +28,8 @@ class Criteria:
 
     @property
     def is_empty(self) -> bool:
-        return not any(asdict(self).values())
+        """Nothing to filter by: blank text counts as nothing."""
+        return not any(v.strip() if isinstance(v, str) else v for v in asdict(self).values())
 
     def as_json(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items() if v}
@@ -38,10 +39,11 @@ def _conditions(campaign: Campaign, criteria: Criteria) -> list:
     conditions = [Signature.campaign_id == campaign.id]
     if criteria.email_domain:
         conditions.append(Signature.email_domain == criteria.email_domain.strip().lower().lstrip("@"))
-    if criteria.name:
-        pattern = "%" + criteria.name.strip().lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-        conditions.append(or_(func.lower(Signature.given_name).like(pattern),
-                              func.lower(Signature.family_name).like(pattern)))
+    if criteria.name.strip():
+        # The text itself, never a pattern: % and _ match only themselves.
+        term = criteria.name.strip().lower()
+        conditions.append(or_(func.lower(Signature.given_name).contains(term, autoescape=True),
+                              func.lower(Signature.family_name).contains(term, autoescape=True)))
     if criteria.since:
         conditions.append(Signature.created_at >= criteria.since)
     if criteria.until:

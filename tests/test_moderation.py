@@ -158,6 +158,39 @@ def test_odd_search_input_is_never_a_server_error(watch, client, criteria):
     assert search(client, **criteria).status_code in (200, 422)
 
 
+@pytest.mark.parametrize("name", ["%", "_", "%%", "B_t", "b%3", "\\", "   "])
+def test_a_name_search_is_text_never_a_pattern(watch, client, name):
+    """% and _ match only themselves: a search for "%" finds nobody (it
+    matched every row); blank text filters nothing, so it lists them all."""
+    everyone = BOTS | {"ada@example.com", "grace@example.org", "alan@example.org"}
+    assert found(search(client, name=name)) == (everyone if not name.strip() else set())
+
+
+@pytest.mark.parametrize("name", ["%", "_", "   "])
+def test_a_wildcard_or_blank_name_cannot_invalidate_a_whole_campaign(watch, client, name):
+    """Invalidating needs a real criterion: "%" once passed the guard and
+    matched every signature."""
+    before = statuses(watch)
+    response = invalidate(client, name=name, confirm="yes")
+    if name.strip():
+        assert response.status_code == 303
+        assert "0 signatures invalidated." in client.get("/organiser/c/watch/").get_data(as_text=True)
+    else:
+        assert response.status_code == 422
+    assert statuses(watch) == before
+
+
+def test_a_name_with_a_wildcard_character_is_found_as_written(watch, client):
+    confirmed_signatures(watch, [("under@example.org", "GB")])
+    db.session.execute(update(Signature).where(Signature.email == "under@example.org")
+                       .values(family_name="Snake_case 100%"))
+    db.session.commit()
+    html = search(client, name="e_c").get_data(as_text=True)
+    assert "<td>under@example.org</td>" in html
+    assert "<td>under@example.org</td>" in search(client, name="100%").get_data(as_text=True)
+    assert "<td>under@example.org</td>" not in search(client, name="e%c").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("criteria", [{"name": "\x00"}, {"email_domain": "a\x00b"}, {"since": "soon"}],
                          ids=["nul-name", "nul-domain", "word-date"])
 def test_odd_invalidation_criteria_are_never_a_server_error(watch, client, criteria):
