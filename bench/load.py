@@ -216,7 +216,12 @@ def site_server(url: str, **settings: str) -> Server:
 
 
 def form_token(site: str, slug: str) -> str:
-    html = urllib.request.urlopen(f"{site}/c/{slug}").read().decode()
+    """The form token of campaign ``slug``'s page (tokens are per campaign)."""
+    return token_on(f"{site}/c/{slug}")
+
+
+def token_on(url: str) -> str:
+    html = urllib.request.urlopen(url).read().decode()
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
@@ -258,15 +263,15 @@ def main() -> None:
     uncached = site_server(url, FLASK_PUBLIC_MICROCACHE_SECONDS="0", FLASK_PUBLIC_LIVE_SECONDS="0")
     results = {}
     try:
-        token = form_token(site.url, "small")
-        post_env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
+        post_env = {"WRK_FORM_TOKEN": form_token(site.url, "small"), "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
         scenarios = {
             HELLO: (hello.url + "/", "get.lua", None, None),
         }
         for size, slug in (("1k", "small"), ("1M", "large")):
             scenarios[f"campaign page GET [{size}]"] = (f"{site.url}/c/{slug}", "get.lua", None, None)
             scenarios[f"sign POST [{size}]"] = (f"{site.url}/c/{slug}/sign", "sign.lua",
-                                                {**post_env, "WRK_RUN": f"{size}-{time.time_ns()}"},
+                                                {**post_env, "WRK_FORM_TOKEN": form_token(site.url, slug),
+                                                 "WRK_RUN": f"{size}-{time.time_ns()}"},
                                                 rows_counter(url, SIGNATURES, ids[slug], "pending"))
         scenarios["sign POST, signed before [1k]"] = (
             f"{site.url}/c/small/sign", "sign.lua", {**post_env, "WRK_AGAIN": str(PENDING // (args.repeats + 1))},
@@ -276,7 +281,8 @@ def main() -> None:
             scenarios[f"campaign page GET, {how} [1k]"] = (f"{server.url}/c/small", "get.lua", None, None)
             scenarios[f"count.json GET, {how} [1k]"] = (f"{server.url}/c/small/count.json", "get.lua", None, None)
         scenarios["confirm POST [1k]"] = (site.url, "confirm.lua",
-                                          {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file)},
+                                          {**post_env, "WRK_EXPECT": "200", "WRK_TOKENS_FILE": str(tokens_file),
+                                           "WRK_FORM_TOKEN": token_on(site.url + tokens_file.read_text().split()[0])},
                                           rows_counter(url, SIGNATURES, ids["small"], "confirmed"))
         # Last: a hundred thousand INSERTs leave PostgreSQL busy (WAL,
         # autovacuum) for a while after they end, which slowed the next scenario.

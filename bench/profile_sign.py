@@ -90,8 +90,12 @@ def main() -> None:
             paths = [f"/confirm/{tokens.token_for(tokens.CONFIRM, i)}" for i in db.session.execute(
                 db.select(Signature.id).order_by(Signature.id.desc()).limit(2 * args.requests + 51)).scalars()]
 
+        # The confirm page's form has its own token (page tokens are per campaign page).
+        confirm_page = client.get(paths[-1]).get_data(as_text=True)
+        confirm_token = confirm_page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+
         def post(i: int) -> None:
-            response = client.post(paths.pop(), headers=headers, data={"csrf_token": token})
+            response = client.post(paths.pop(), headers=headers, data={"csrf_token": confirm_token})
             assert response.status_code == 200, response.status_code
     elif args.route in ("page", "count"):
         path = "/c/small" if args.route == "page" else "/c/small/count.json"

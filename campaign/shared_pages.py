@@ -3,11 +3,13 @@
 A cached page is the same for every visitor, so it cannot carry a token
 tied to one visitor's session, and it must not set a cookie. The public
 forms therefore carry a *page token* instead: signed by us, the same for
-everyone for an hour, and accepted for two days (so a page cached or left
-open still works). A page token proves the form came from our page; what
-stops cross-site forgery is the browser's own word on where a POST comes
-from: `Sec-Fetch-Site` and `Origin`, which scripts on other sites cannot
-forge. A POST that says it comes from another site is refused.
+everyone on one campaign for an hour, accepted for two days (so a page
+cached or left open still works), and only on the campaign it was made for.
+A page token proves the form came from our page; what stops cross-site
+forgery is the browser's own word on where a POST comes from:
+`Sec-Fetch-Site`, or else `Origin`, or else `Referer`, which scripts on other
+sites cannot forge. A POST that says it comes from another site, or says
+nothing at all, is refused.
 
 These pages never look at the session (Flask would then add `Vary: Cookie`):
 a visitor with a cookie, a logged-in organiser included, gets the same copy
@@ -37,22 +39,33 @@ def _hour() -> int:
     return int(time.time() // 3600)
 
 
-def page_token() -> str:
-    """This hour's token, made once per hour rather than once per page."""
-    return _token_of_hour(current_app.config["SECRET_KEY"], _hour())
+def _scope() -> str:
+    """What a token is for: the campaign whose page (or form) this request
+    is about; the confirm page's own form has none."""
+    return str((request.view_args or {}).get("slug", ""))
 
 
-@lru_cache(maxsize=4)
-def _token_of_hour(secret: str, hour: int) -> str:
-    return URLSafeSerializer(secret, salt="public-page-form").dumps(hour)
+def page_token(scope: str | None = None) -> str:
+    """This hour's token for ``scope`` (default: this request's campaign),
+    made once per hour rather than once per page."""
+    return _token_of_hour(current_app.config["SECRET_KEY"], _hour(), _scope() if scope is None else scope)
 
 
-def page_token_is_valid(token: str | None) -> bool:
+@lru_cache(maxsize=1024)
+def _token_of_hour(secret: str, hour: int, scope: str) -> str:
+    return URLSafeSerializer(secret, salt="public-page-form").dumps([hour, scope])
+
+
+def page_token_is_valid(token: str | None, scope: str | None = None) -> bool:
+    """Made by us within TOKEN_HOURS, for ``scope`` (default: this request's campaign)."""
     try:
-        hour = _serializer().loads(token or "")
+        made = _serializer().loads(token or "")
     except BadSignature:
         return False
-    return isinstance(hour, int) and 0 <= _hour() - hour <= TOKEN_HOURS
+    if not (isinstance(made, list) and len(made) == 2 and isinstance(made[0], int)):
+        return False
+    hour, made_for = made
+    return made_for == (_scope() if scope is None else scope) and 0 <= _hour() - hour <= TOKEN_HOURS
 
 
 def _origin(url: str) -> str:
@@ -61,14 +74,26 @@ def _origin(url: str) -> str:
 
 
 def comes_from_this_site() -> bool:
-    """False when the browser says the request comes from another site."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
+    """True only when the browser says the request comes from this site:
+    by `Sec-Fetch-Site` (every current browser) and `Origin` where either is
+    sent, or else by `Referer`. A request that says none of them is refused: an old
+    browser, or a privacy tool that strips all three, meets the friendly
+    400 page rather than a forgery getting through."""
+    site, origin = request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin")
     allowed = {_origin(request.host_url), _origin(current_app.config["SITE_URL"])}
-    return origin.lower() in allowed
+    if site and site not in ("same-origin", "none"):
+        return False
+    if origin:
+        return origin.lower() in allowed
+    if site:
+        return True
+    referer = request.headers.get("Referer")
+    if referer:
+        try:
+            return _origin(referer) in allowed
+        except ValueError:
+            return False
+    return False
 
 
 class PageCSRF(CSRF):

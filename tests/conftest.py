@@ -6,6 +6,7 @@ import os
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
@@ -98,7 +99,20 @@ def make_app(database_url, mail_server, tmp_path, **overrides):
         "PUBLIC_LIVE_SECONDS": 0,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = BrowserLikeClient
+    return app
+
+
+class BrowserLikeClient(FlaskClient):
+    """A test client that says what every current browser says with a
+    request from our own pages: `Sec-Fetch-Site: same-origin` (public forms
+    refuse a POST that says nothing about where it comes from). A test
+    passes its own value to say otherwise, or an empty one to say nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
 
 
 @pytest.fixture

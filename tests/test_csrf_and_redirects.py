@@ -33,6 +33,7 @@ from .builders import (
 
 ONE_CLICK_UNSUBSCRIBE = "public.unsubscribe_now"
 SLUG = "ad-pause"
+OTHER_SLUG = "another-campaign"
 EVIL = "https://evil.example"
 
 
@@ -165,22 +166,34 @@ def world(app, client):
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
                        "public.unsubscribe_now": tokens.token_for(tokens.UNSUBSCRIBE, fan.id)}
-        expired_page_token = shared_pages._serializer().dumps(shared_pages._hour() - shared_pages.TOKEN_HOURS - 1)
+        expired_page_token = shared_pages._serializer().dumps([shared_pages._hour() - shared_pages.TOKEN_HOURS - 1,
+                                                               SLUG])
+        make_campaign(slug=OTHER_SLUG)
         fan_id = fan.id
     assert log_in(client, "admin@example.com").status_code == 303
     stranger = app.test_client()
     return SimpleNamespace(
         args=args, tokens=link_tokens, fan_id=fan_id,
         page_token=csrf_token(client.get(f"/c/{SLUG}").get_data(as_text=True)),
+        other_page_token=csrf_token(client.get(f"/c/{OTHER_SLUG}").get_data(as_text=True)),
+        confirm_page_token=csrf_token(client.get(f"/confirm/{link_tokens['public.confirm']}").get_data(as_text=True)),
         session_token=csrf_token(client.get("/organiser/login").get_data(as_text=True)),
         strangers_token=csrf_token(stranger.get("/organiser/login").get_data(as_text=True)),
         expired_page_token=expired_page_token,
     )
 
 
+def right_token(endpoint: str, world) -> str:
+    """The token the page behind ``endpoint``'s form carries: its campaign's
+    page token, the confirm page's own, or the organiser's session token."""
+    if endpoint == "public.confirm":
+        return world.confirm_page_token
+    return world.page_token if uses_page_token(endpoint) else world.session_token
+
+
 def forgeries(endpoint: str, world) -> list[tuple[str, str | None, dict]]:
     """(what, token, headers): every way of posting without a valid token."""
-    right = world.page_token if uses_page_token(endpoint) else world.session_token
+    right = right_token(endpoint, world)
     tried = [
         ("no token", None, {}),
         ("an empty token", "", {}),
@@ -192,6 +205,10 @@ def forgeries(endpoint: str, world) -> list[tuple[str, str | None, dict]]:
             ("an expired page token", world.expired_page_token, {}),
             ("the page token, posted from another site (Origin)", right, {"Origin": EVIL}),
             ("the page token, posted from another site (Sec-Fetch-Site)", right, {"Sec-Fetch-Site": "cross-site"}),
+            ("the page token, saying nothing of where it comes from", right, {"Sec-Fetch-Site": ""}),
+            ("the page token, from another site's page (Referer)", right,
+             {"Sec-Fetch-Site": "", "Referer": EVIL + "/page"}),
+            ("another campaign's page token", world.other_page_token, {}),
         ]
     else:
         tried += [("the public page token instead of the session's", world.page_token, {})]
@@ -252,7 +269,7 @@ def test_one_click_unsubscribe_works_without_a_token_or_cookies(app, world):
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
 def test_with_the_right_token_each_post_route_does_its_job(app, client, world, endpoint):
     """The control: the same genuine submission with the right token is accepted, and any redirect stays on the site."""
-    right = world.page_token if uses_page_token(endpoint) else world.session_token
+    right = right_token(endpoint, world)
     url = url_of(app, endpoint, world, "POST")
     before = snapshot(app)
     response = client.post(f"{url}?next={quote(EVIL)}", data=with_token(GENUINE.get(endpoint, {}), right))

@@ -481,7 +481,11 @@ def test_the_page_token_is_shared_so_a_cached_page_works_for_everyone(app, clien
     {"Origin": "null"},
     {"Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "same-site", "Origin": "https://sub.campaigns.test"},
-], ids=["other-origin", "opaque-origin", "cross-site-fetch", "sibling-site"])
+    {"Sec-Fetch-Site": ""},
+    {"Sec-Fetch-Site": "", "Referer": "https://evil.example/page"},
+    {"Sec-Fetch-Site": "", "Referer": "not a url ["},
+], ids=["other-origin", "opaque-origin", "cross-site-fetch", "sibling-site", "says-nothing", "other-referer",
+        "broken-referer"])
 def test_a_post_from_another_site_is_refused_even_with_a_good_token(app, client, campaign, headers):
     """Cross-site forgery is stopped by what the browser says about where the
     POST comes from, which a page on another site cannot change."""
@@ -489,6 +493,29 @@ def test_a_post_from_another_site_is_refused_even_with_a_good_token(app, client,
                            headers=headers)
     assert response.status_code == 400
     assert nothing_stored(app)
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "", "Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "", "Referer": f"http://localhost/c/{SLUG}"},
+    {"Sec-Fetch-Site": "", "Referer": f"http://campaigns.test/c/{SLUG}"},
+], ids=["origin-only", "referer-only", "referer-of-the-site-url"])
+def test_an_older_browser_that_sends_only_origin_or_referer_can_sign(app, client, campaign, headers):
+    response = client.post(f"/c/{SLUG}/sign", data={**valid_pledge(), "csrf_token": token(client)},
+                           headers=headers)
+    assert response.status_code == 303
+
+
+def test_a_page_token_works_only_on_its_own_campaign(app, client, campaign):
+    """A token taken from one campaign's page is refused on another's."""
+    with app.app_context():
+        make_campaign(slug="another-campaign")
+    other = csrf_token(client.get("/c/another-campaign").get_data(as_text=True))
+    assert other != token(client)
+    response = client.post(f"/c/{SLUG}/sign", data={**valid_pledge(), "csrf_token": other})
+    assert response.status_code == 400
+    assert nothing_stored(app)
+    assert client.post("/c/another-campaign/sign", data={**valid_pledge(), "csrf_token": other}).status_code == 303
 
 
 def test_a_post_from_this_site_is_accepted(app, client, campaign):

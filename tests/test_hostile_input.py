@@ -216,6 +216,7 @@ def world(app, client):
         confirm_token=confirm_token,
         unsubscribe_token=unsubscribe_token,
         page_token=csrf_token(client.get(f"/c/{PLEDGE}").get_data(as_text=True)),
+        confirm_page_token=csrf_token(client.get(f"/confirm/{confirm_token}").get_data(as_text=True)),
         session_token=csrf_token(client.get("/organiser/login").get_data(as_text=True)),
     )
 
@@ -430,7 +431,9 @@ def test_confirm_links_answer_any_token_and_only_a_real_one_confirms(app, client
     assert snapshot(app) == before, "a GET never confirms: mail scanners follow links"
     assert (shown.status_code == 200) == names_a_signature
 
-    posted = send(client, "POST", url, data=form_data(submission, token, world.page_token))
+    # The confirm page's form carries its own page token (they are per page).
+    page_token = world.confirm_page_token if names_a_signature else world.page_token
+    posted = send(client, "POST", url, data=form_data(submission, token, page_token))
     after = snapshot(app)
     assert posted.status_code < 500
     if not names_a_signature:
