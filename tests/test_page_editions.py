@@ -133,7 +133,7 @@ def test_the_form_token_is_this_hours(ctx, client, monkeypatch):
     hour = shared_pages._hour()
     monkeypatch.setattr(shared_pages, "_hour", lambda: hour + 1)
     next_hour = csrf_token(_text(client, campaign.slug))
-    assert next_hour != this_hour and shared_pages.page_token_is_valid(next_hour)
+    assert next_hour != this_hour and shared_pages.page_token_is_valid(next_hour, campaign.slug)
 
 
 @pytest.mark.parametrize("name", ["{{ count }}", "zq{count}qz", "Count", "<b>Bold</b>"])

@@ -23,10 +23,13 @@ def test_signing_is_limited_per_address_per_campaign(limited_app):
     with limited_app.app_context():
         make_campaign(slug="one")
         make_campaign(slug="two")
-    token = csrf_token(client.get("/c/one").get_data(as_text=True))
+    # Each campaign's page has its own form token.
+    tokens = {slug: csrf_token(client.get(f"/c/{slug}").get_data(as_text=True)) for slug in ("one", "two")}
+    token = tokens["one"]
 
     def post(slug, i):
-        return client.post(f"/c/{slug}/sign", data={**valid_pledge(email=f"p{i}@example.com"), "csrf_token": token})
+        return client.post(f"/c/{slug}/sign", data={**valid_pledge(email=f"p{i}@example.com"),
+                                                    "csrf_token": tokens[slug]})
 
     assert [post("one", i).status_code for i in range(3)] == [303, 303, 303]
     refused = post("one", 4)
