@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, true
 
 from . import counts
+from .campaigns import where_slug
 from .extensions import db
 from .models import Campaign, CampaignStatus, Signature, SignatureStatus, WindowState, window_state
 from .statements import cached, connection
@@ -39,7 +40,6 @@ class LiveCampaign:
 
     id: int
     slug: str
-    kind: str
     status: str
     edition: int
     goal: int
@@ -57,10 +57,6 @@ class LiveCampaign:
         return self.status != CampaignStatus.DRAFT
 
     @property
-    def is_open(self) -> bool:
-        return self.status == CampaignStatus.LIVE
-
-    @property
     def displayed_goal(self) -> int:
         return counts.displayed_goal(self.count, self.goal, self.goal_fixed)
 
@@ -68,7 +64,7 @@ class LiveCampaign:
         return window_state(self.window_start, self.window_end, now)
 
 
-_LIVE = ("id", "slug", "kind", "status", "edition", "goal", "goal_fixed", "window_start", "window_end")
+_LIVE = ("id", "slug", "status", "edition", "goal", "goal_fixed", "window_start", "window_end")
 
 
 def _campaign_id():
@@ -124,7 +120,7 @@ def live_campaign(slug: str, with_signers: bool = True) -> LiveCampaign | None:
 
 def read_campaign(slug: str, with_signers: bool = True) -> LiveCampaign | None:
     """``live_campaign`` read from the database now."""
-    if "\x00" in slug:  # PostgreSQL text cannot hold one: no campaign has it
+    if where_slug(slug) is None:  # no campaign can have this slug
         return None
     statement = cached(f"live campaign{' and signers' if with_signers else ''}",
                        lambda: _live_query(with_signers))

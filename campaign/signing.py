@@ -311,18 +311,3 @@ def confirmation_page(signature_id: int) -> ConfirmationPage | None:
     row = db.session.connection().execute(cached("confirmation_page", _page_query),
                                           {"signature_id": signature_id}).one_or_none()
     return None if row is None else _page(row, row.status, int(row.count), False)
-
-
-def recent_public_signers(campaign_id: int, limit: int = 10) -> list[tuple[str, str]]:
-    """First name and country of the latest confirmed signers who agreed to be shown."""
-    rows = db.session.execute(
-        select(Signature.given_name, Signature.country)
-        .where(
-            Signature.campaign_id == campaign_id,
-            Signature.status == SignatureStatus.CONFIRMED,
-            Signature.show_name.is_(True),
-        )
-        .order_by(Signature.confirmed_at.desc())
-        .limit(limit)
-    ).all()
-    return [(row.given_name, row.country) for row in rows]
