@@ -14,6 +14,7 @@ in the campaign. Ends with the peak memory of one gunicorn worker."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -149,13 +150,15 @@ CONFIRMATIONS_QUEUED = ("SELECT count(*) FROM outbox_message JOIN signature ON s
 
 def pending_tokens(url: str, campaign_id: int, n: int, path: Path) -> None:
     """``n`` pending signatures and their confirmation links, one per line."""
+    # Signed just now: a confirmation link expires CONFIRM_LINK_DAYS after it was sent.
+    signed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
         with cur.copy("COPY signature (campaign_id, given_name, family_name, email, email_normalised, email_domain, "
                       "country, email_opt_in, show_name, status, created_at, emails_sent) FROM STDIN") as copy:
             for i in range(n):
                 email = f"pending{i}@example.net"
                 copy.write_row((campaign_id, "Pending", "Person", email, email, "example.net", "FR", False, False,
-                                "pending", "2026-01-01", 1))
+                                "pending", signed_at, 1))
         conn.commit()
         ids = [row[0] for row in cur.execute(
             "SELECT id FROM signature WHERE campaign_id = %s AND status = 'pending' ORDER BY id", (campaign_id,))]

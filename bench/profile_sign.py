@@ -95,7 +95,9 @@ def main() -> None:
         confirm_token = confirm_page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
 
         def post(i: int) -> None:
-            response = client.post(paths.pop(), headers=headers, data={"csrf_token": confirm_token})
+            response = client.post(paths.pop(), headers=headers, data={
+                "csrf_token": confirm_token, "given_name": "Profile", "family_name": "Person", "country": "GB",
+                "email_opt_in": "y"})
             assert response.status_code == 200, response.status_code
     elif args.route in ("page", "count"):
         path = "/c/small" if args.route == "page" else "/c/small/count.json"

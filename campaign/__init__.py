@@ -123,7 +123,7 @@ def register_extensions(app: Flask) -> None:
 def register_deliveries() -> None:
     """The outbox's transports, kinds of message and producers: each module
     registers its own when it is imported."""
-    from . import broadcasts, signature_mail, smtp, update_mail  # noqa: F401
+    from . import broadcasts, business_mail, signature_mail, smtp, update_mail  # noqa: F401
 
 
 def register_health(app: Flask) -> None:

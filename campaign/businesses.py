@@ -1,14 +1,30 @@
-"""Businesses joining a boycott: pledges wait for an organiser's approval."""
+"""Businesses joining a boycott: a pledge is confirmed by its contact
+address (the link we email it) and listed once an organiser approves it.
+
+Anyone can type any organisation's name, so a name belongs to no one: each
+pledge is an entry of its name *and* its contact address's domain. A later
+pledge under the same name from another domain is a separate entry for the
+organisers to judge beside the first, never dropped; they see each entry's
+contact domain beside its website's and cannot approve an entry whose
+contact address has not confirmed."""
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select, update
 
-from .extensions import db
+from . import business_mail
+from .extensions import db, dialect_insert
 from .identity import hash_ip
-from .models import Business, BusinessStatus, Campaign, utcnow
+from .models import Business, BusinessStatus, Campaign, CampaignStatus, utcnow
+
+# A pledge made again under the same name from the same domain asks for
+# its confirmation again, but not more often than this per entry (and the
+# mailbox's own allowance applies on top).
+RESEND_QUIET = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -23,41 +39,175 @@ def organisation_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+def contact_domain(address: str) -> str:
+    """The domain of a contact address, lower case."""
+    return address.rpartition("@")[2].strip().lower()[:255]
+
+
+# --- Pledging ---------------------------------------------------------------------
+
 def join_as_business(campaign: Campaign, pledge: BusinessPledge, ip: str | None = None) -> bool:
-    """Record a pending business pledge. Returns False if this organisation
-    had already joined (nothing changes)."""
-    db.session.add(Business(
-        campaign_id=campaign.id,
-        organisation=pledge.organisation,
-        organisation_key=organisation_key(pledge.organisation),
-        website=pledge.website,
-        contact_email=pledge.contact_email,
-        company_size=pledge.company_size,
-        ip_hash=hash_ip(ip),
-    ))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+    """Record a pending pledge and queue the email that asks its contact
+    address to confirm it. Returns False if this name had already joined
+    from this contact domain: nothing new is stored, and an entry still
+    waiting for its confirmation is sent the email again (to the address it
+    was made with), at most once per RESEND_QUIET. The caller shows the same
+    page either way."""
+    domain = contact_domain(pledge.contact_email)
+    key = organisation_key(pledge.organisation)
+    now = utcnow()
+    business_id = db.session.execute(
+        dialect_insert(Business).values(
+            campaign_id=campaign.id,
+            organisation=pledge.organisation,
+            organisation_key=key,
+            website=pledge.website,
+            contact_email=pledge.contact_email,
+            contact_domain=domain,
+            company_size=pledge.company_size,
+            status=BusinessStatus.PENDING,
+            created_at=now,
+            last_emailed_at=now,
+            ip_hash=hash_ip(ip),
+        ).on_conflict_do_nothing(index_elements=["campaign_id", "organisation_key", "contact_domain"])
+        .returning(Business.id)
+    ).scalar_one_or_none()
+    if business_id is not None:
+        business_mail.queue_confirmation(business_id, pledge.contact_email)
+    else:
+        _ask_again(campaign.id, key, domain, now)
+    db.session.commit()
+    return business_id is not None
+
+
+def _ask_again(campaign_id: int, key: str, domain: str, now: dt.datetime) -> None:
+    """Queue the confirmation email again for the entry of this name and
+    domain, if it is still waiting for one and none went out recently: one
+    guarded UPDATE claims the resend, so racing pledges send it once."""
+    entry = db.session.execute(
+        update(Business).where(
+            Business.campaign_id == campaign_id, Business.organisation_key == key,
+            Business.contact_domain == domain, Business.status == BusinessStatus.PENDING,
+            Business.confirmed_at.is_(None),
+            or_(Business.last_emailed_at.is_(None), Business.last_emailed_at < now - RESEND_QUIET))
+        .values(last_emailed_at=now).returning(Business.id, Business.contact_email)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if entry is not None:
+        business_mail.queue_confirmation(entry.id, entry.contact_email)
+
+
+# --- Confirming -------------------------------------------------------------------
+
+class Refusal(enum.StrEnum):
+    """Why a confirmation link no longer confirms anything."""
+    EXPIRED = "expired"      # older than BUSINESS_CONFIRM_DAYS
+    CLOSED = "closed"        # the campaign has closed
+    NOT_OPEN = "not_open"    # the campaign is back to draft
+
+
+@dataclass(frozen=True)
+class PledgeConfirmation:
+    """A business entry as its confirmation pages show it. Nothing the
+    pledger typed: the person holding the link may not be the one who
+    pledged."""
+    campaign_slug: str
+    campaign_title: str
+    pledge_text: str
+    confirmed: bool
+    refusal: Refusal | None = None
+    confirmed_now: bool = False  # this request confirmed it
+
+
+def confirmation_page(business_id: int, link_expired: bool) -> PledgeConfirmation | None:
+    """What the link of an entry shows; None if the entry is gone. Changes nothing."""
+    row = db.session.execute(
+        select(Business.confirmed_at, Campaign.slug, Campaign.title, Campaign.pledge_text, Campaign.status)
+        .join(Campaign, Campaign.id == Business.campaign_id).where(Business.id == business_id)
+    ).first()
+    if row is None:
+        return None
+    confirmed = row.confirmed_at is not None
+    return PledgeConfirmation(row.slug, row.title, row.pledge_text, confirmed,
+                              _refusal(row.status, confirmed, link_expired))
+
+
+def _refusal(campaign_status: str, confirmed: bool, link_expired: bool) -> Refusal | None:
+    if campaign_status == CampaignStatus.DRAFT:
+        return Refusal.NOT_OPEN
+    if campaign_status == CampaignStatus.CLOSED:
+        return Refusal.CLOSED
+    if link_expired and not confirmed:
+        return Refusal.EXPIRED
+    return None
+
+
+def confirm_pledge(business_id: int, link_expired: bool) -> PledgeConfirmation | None:
+    """Record that the entry's contact address confirmed it, once: a second
+    confirmation changes nothing. Nothing changes if the page would refuse."""
+    page = confirmation_page(business_id, link_expired)
+    if page is None or page.refusal is not None or page.confirmed:
+        return page
+    campaign_is_live = select(Campaign.id).where(
+        Campaign.id == Business.campaign_id, Campaign.status == CampaignStatus.LIVE).exists()
+    confirmed_now = db.session.execute(
+        update(Business).where(Business.id == business_id, Business.confirmed_at.is_(None), campaign_is_live)
+        .values(confirmed_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    page = confirmation_page(business_id, link_expired)
+    if page is None:
+        return None
+    return PledgeConfirmation(page.campaign_slug, page.campaign_title, page.pledge_text, page.confirmed,
+                              page.refusal, confirmed_now)
+
+
+# --- Deciding ---------------------------------------------------------------------
+
+def business_of(campaign: Campaign, business_id: int) -> Business | None:
+    """One entry of ``campaign``; None if there is none by that id in it."""
+    business = db.session.get(Business, business_id)
+    return business if business is not None and business.campaign_id == campaign.id else None
+
+
+def can_decide(business: Business, status: BusinessStatus) -> bool:
+    """Any entry may be rejected; only one whose contact address has
+    confirmed may be approved."""
+    return status != BusinessStatus.APPROVED or business.confirmed_at is not None
+
+
+def decide(business: Business, status: BusinessStatus) -> bool:
+    """Approve or reject one entry. False, and nothing changes, for an
+    approval the entry's contact address has not confirmed."""
+    if not can_decide(business, status):
         return False
+    business.status = status
+    business.decided_at = utcnow()
+    db.session.commit()
     return True
 
 
 def decide_business(campaign: Campaign, organisation: str, status: BusinessStatus) -> Business | None:
-    """Approve or reject a business pledge by organisation name."""
-    business = db.session.execute(
-        select(Business).where(
-            Business.campaign_id == campaign.id,
-            Business.organisation_key == organisation_key(organisation),
-        )
-    ).scalar_one_or_none()
-    if business is None:
+    """Approve or reject the entry under an organisation name, for the
+    command line. None, and nothing changes, when no entry has that name,
+    when several do (pledges from different contact domains: decide those
+    by id on the businesses screen), or when approving an entry whose
+    contact address has not confirmed."""
+    entries = entries_named(campaign, organisation)
+    if len(entries) != 1:
         return None
-    business.status = status
-    business.decided_at = utcnow()
-    db.session.commit()
-    return business
+    return entries[0] if decide(entries[0], status) else None
 
+
+def entries_named(campaign: Campaign, organisation: str) -> list[Business]:
+    """Every entry of ``campaign`` under this organisation name (one per contact domain)."""
+    return list(db.session.execute(
+        select(Business).where(Business.campaign_id == campaign.id,
+                               Business.organisation_key == organisation_key(organisation))
+        .order_by(Business.id)).scalars())
+
+
+# --- Reading ----------------------------------------------------------------------
 
 def approved_businesses(campaign_id: int) -> list[Business]:
     return list(db.session.execute(
@@ -73,6 +223,65 @@ def businesses_of(campaign_id: int) -> list[Business]:
         select(Business).where(Business.campaign_id == campaign_id)
         .order_by(Business.status, Business.created_at.desc())
     ).scalars())
+
+
+@dataclass(frozen=True)
+class Review:
+    """An entry as the organisers judge it: whose domain its contact address
+    is at, against its website's."""
+    business: Business
+    website_domain: str
+
+    @property
+    def contact_domain(self) -> str:
+        return self.business.contact_domain
+
+    @property
+    def domains_match(self) -> bool:
+        return contact_matches_website(self.business.contact_domain, self.website_domain)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.business.confirmed_at is not None
+
+    @property
+    def can_approve(self) -> bool:
+        return can_decide(self.business, BusinessStatus.APPROVED)
+
+
+def for_review(campaign_id: int) -> list[Review]:
+    """Every pledge of a campaign, with its domains, as ``businesses_of`` orders them."""
+    return [Review(business, website_domain(business.website)) for business in businesses_of(campaign_id)]
+
+
+def website_domain(website: str) -> str:
+    """The host of a website address, lower case, without "www." and in
+    the ASCII form email domains are stored in."""
+    try:
+        host = (urlsplit(website).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    return _bare(_ascii_domain(host))
+
+
+def contact_matches_website(contact: str, website: str) -> bool:
+    """Whether a contact domain is the website's domain or one under it
+    (mail.acme.example for acme.example). Simple on purpose: the organisers
+    judge, this only draws their eye to a difference."""
+    contact, website = _bare(contact), _bare(website)
+    return bool(website) and (contact == website or contact.endswith("." + website))
+
+
+def _bare(domain: str) -> str:
+    domain = domain.lower()
+    return domain[4:] if domain.startswith("www.") else domain
+
+
+def _ascii_domain(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def counts_by_status(campaign_id: int) -> dict[str, int]:

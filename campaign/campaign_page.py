@@ -152,10 +152,8 @@ def page_after_signing(slug: str, template: str) -> str | None:
     return _skeleton(key, build).fill({})
 
 
-def confirm_page(campaign: CampaignSummary, form) -> str:
-    """The page with the button that confirms a signature: the same for
-    every signer of a campaign (the form posts back to its own address),
-    so it is rendered once per edition and hour's token."""
-    key = ("public/confirm.html", campaign.id, campaign.edition, str(get_locale()), page_token())
-    return _skeleton(key, lambda: Skeleton(render_template("public/confirm.html", campaign=campaign,
-                                                           form=form))).fill({})
+def confirm_page(campaign: CampaignSummary, form, status: int = 200) -> tuple[str, int]:
+    """The page that confirms a signature: what will be recorded, as the
+    last signing left it (or as the confirmer just sent it back), to check
+    and change before pressing the button. Personal, so rendered whole."""
+    return render_template("public/confirm.html", campaign=campaign, form=form), status

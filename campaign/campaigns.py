@@ -1,10 +1,13 @@
 """Creating and editing campaigns, their status and their image."""
 from __future__ import annotations
 
+import io
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from PIL import Image, ImageOps, features
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,12 +20,20 @@ EDITABLE = (
     "share_text", "next_action",
 )
 
-# Checked against the file's first bytes, never its name or declared type.
-_IMAGE_SIGNATURES = {
-    "png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
-    "jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
-    "webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+# The formats an image may come in, by Pillow's name for them (found from the
+# file's content, never its name or declared type): the format it is written
+# again in, the extension it is kept under and the options it is written with.
+# MPO is a JPEG with more pictures after the first, as some cameras take them.
+# WebP only where this Pillow can read it.
+_IMAGE_FORMATS: dict[str, tuple[str, str, dict]] = {
+    "PNG": ("PNG", "png", {}),
+    "JPEG": ("JPEG", "jpg", {"quality": 85}),
+    "MPO": ("JPEG", "jpg", {"quality": 85}),
+    "GIF": ("GIF", "gif", {}),
+    **({"WEBP": ("WEBP", "webp", {"quality": 85})} if features.check("webp") else {}),
 }
+# The readers tried: Pillow's JPEG reader is the one that finds an MPO.
+_IMAGE_READERS = sorted({written_as for written_as, _, _ in _IMAGE_FORMATS.values()})
 
 
 def where_slug(slug: str):
@@ -50,7 +61,10 @@ class SlugTaken(ValueError):
 
 
 class BadImage(ValueError):
-    pass
+    """An upload refused as the campaign image; its text is one of the reasons below."""
+    TOO_LARGE = "too large"  # over IMAGE_MAX_BYTES
+    TOO_MANY_PIXELS = "too many pixels"  # wider or taller than IMAGE_MAX_PIXELS_SIDE, or a decompression bomb
+    NOT_AN_IMAGE = "not an image"  # not one of the formats, or cannot be decoded whole
 
 
 def create_campaign(organiser: Organiser, fields: dict) -> Campaign:
@@ -88,24 +102,55 @@ def image_folder() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
 
-def image_extension(data: bytes) -> str:
-    """The file extension for an acceptable image; raises BadImage."""
+@dataclass(frozen=True)
+class CleanImage:
+    """An upload decoded and written afresh by Pillow: the same format, its
+    pixels (the first frame, turned as its EXIF orientation says) and nothing
+    else, so no metadata (GPS, camera, comments, colour profile) and nothing
+    hidden in or after the file survives."""
+    data: bytes
+    extension: str
+
+
+def clean_image(data: bytes) -> CleanImage:
+    """The upload ``data`` as a fresh image; raises BadImage. Its size in pixels
+    is read from the header and checked before any pixel is decoded."""
     if len(data) > current_app.config["IMAGE_MAX_BYTES"]:
-        raise BadImage("too large")
-    head = data[:16]
-    extension = next((ext for ext, test in _IMAGE_SIGNATURES.items() if test(head)), None)
-    if extension is None:
-        raise BadImage("not an image")
-    return extension
+        raise BadImage(BadImage.TOO_LARGE)
+    side = current_app.config["IMAGE_MAX_PIXELS_SIDE"]
+    try:
+        with Image.open(io.BytesIO(data), formats=_IMAGE_READERS) as image:
+            if image.width > side or image.height > side:
+                raise BadImage(BadImage.TOO_MANY_PIXELS)
+            written_as, extension, options = _IMAGE_FORMATS[image.format]
+            image.load()
+            fresh = _pixels_only(ImageOps.exif_transpose(image), written_as)
+            out = io.BytesIO()
+            fresh.save(out, format=written_as, **options)
+    except BadImage:
+        raise
+    except Image.DecompressionBombError:
+        raise BadImage(BadImage.TOO_MANY_PIXELS) from None
+    except Exception:  # a decoder fails in many ways (OSError, SyntaxError, ValueError, ...): all mean "cannot use"
+        raise BadImage(BadImage.NOT_AN_IMAGE) from None
+    return CleanImage(out.getvalue(), extension)
 
 
-def store_image(campaign: Campaign, data: bytes) -> str:
-    """Keep a checked image under a generated name; raises BadImage."""
-    extension = image_extension(data)
+def _pixels_only(image: Image.Image, format_name: str) -> Image.Image:
+    """``image`` with its metadata dropped, keeping only which colour is
+    transparent, in a mode ``format_name`` can be written in."""
+    if format_name == "JPEG" and image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    image.info = {k: v for k, v in image.info.items() if k == "transparency"}
+    return image
+
+
+def store_image(campaign: Campaign, image: CleanImage) -> str:
+    """Keep an image cleaned by ``clean_image`` under a generated name."""
     folder = image_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{extension}"
-    (folder / name).write_bytes(data)
+    name = f"{secrets.token_hex(16)}.{image.extension}"
+    (folder / name).write_bytes(image.data)
     old = campaign.image_filename
     campaign.image_filename = name
     db.session.commit()

@@ -93,9 +93,17 @@ def reject_business(slug: str, name: str):
 
 
 def _decide(slug: str, name: str, status: BusinessStatus) -> None:
-    business = businesses.decide_business(_campaign_or_fail(slug), name, status)
-    if business is None:
+    entries = businesses.entries_named(_campaign_or_fail(slug), name)
+    if not entries:
         raise click.ClickException(f"No business named {name!r} has joined {slug!r}.")
+    if len(entries) > 1:
+        domains = ", ".join(entry.contact_domain for entry in entries)
+        raise click.ClickException(f"{len(entries)} pledges are named {name!r} (contact domains {domains}): "
+                                   "decide each on the businesses screen.")
+    [business] = entries
+    if not businesses.decide(business, status):
+        raise click.ClickException(f"{business.organisation} has not confirmed its pledge from its contact "
+                                   "address yet; it can be approved once it has.")
     click.echo(f"{business.organisation}: {status.value}.")
 
 

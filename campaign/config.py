@@ -52,6 +52,14 @@ class Defaults:
     # signing inside the quiet period (a double click) sends nothing more.
     SIGNATURE_EMAIL_CAP = 5
     SIGNATURE_RESEND_QUIET_SECONDS = 10
+    # Emails a mailbox did not yet ask for (confirmation links, "already
+    # signed" notes), across all campaigns and address variants; past the
+    # cap the signing still succeeds but nothing is sent until the window
+    # frees. Rules of the email system: RATELIMIT_ENABLED does not switch them off.
+    # A confirmation link expires this many days after it was emailed.
+    CONFIRM_LINK_DAYS = 30
+    MAILBOX_UNCONFIRMED_PER_HOUR = 3
+    MAILBOX_UNCONFIRMED_PER_DAY = 10
 
     # Number of counter rows per campaign that confirmations spread over, so
     # that they do not all queue on one row lock.
@@ -66,8 +74,11 @@ class Defaults:
     RATELIMIT_KEY_PREFIX = "campaign"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SIGN = "10 per minute;60 per hour"
+    # One client address across all campaigns (signing and business pledges).
+    RATELIMIT_SIGN_ANY_CAMPAIGN = "20 per minute;120 per hour"
     RATELIMIT_CONFIRM = "30 per minute"
     RATELIMIT_BUSINESS = "5 per minute;20 per hour"
+    BUSINESS_CONFIRM_DAYS = 30  # a business pledge's emailed confirmation link works this many days
     RATELIMIT_UNSUBSCRIBE = "30 per minute"
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
@@ -99,6 +110,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 1024 * 1024
     UPLOAD_MAX_CONTENT_LENGTH = 3 * 1024 * 1024
     IMAGE_MAX_BYTES = 2 * 1024 * 1024
+    IMAGE_MAX_PIXELS_SIDE = 4000  # widest or tallest image taken, read from its header before any pixel is decoded
 
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 
 from flask import current_app
-from sqlalchemy import delete, func, literal, select, text, true
+from sqlalchemy import case, delete, false, func, literal, select, text, true
 
 from . import countries
 from .extensions import db, dialect_insert, on_postgresql
@@ -46,7 +46,9 @@ def _add_rows(model, keys: list[str], values: list) -> object:
 
 def tally_added(campaign_id, status, opt_in, shard, n):
     """The statement that adds ``n`` to a tally row; each argument may be a
-    column of a chain's first row or a bound parameter (see statements)."""
+    column of a chain's first row or a bound parameter (see statements).
+    Only confirmed rows are split by consent to updates (the person who
+    confirms decides it): pass ``false()`` for any other status."""
     return _add_rows(SignatureTally, _TALLY_KEYS, [campaign_id, status, opt_in, shard, n])
 
 
@@ -78,7 +80,8 @@ def count_transition(
     for status, delta in ((old, -n), (new, n)):
         if status is None:
             continue
-        tallies.append({"campaign_id": campaign_id, "status": status, "email_opt_in": bool(opt_in),
+        tallies.append({"campaign_id": campaign_id, "status": status,
+                        "email_opt_in": bool(opt_in) and status == SignatureStatus.CONFIRMED,
                         "shard": random_shard(), "signatures": delta})
         if status == SignatureStatus.CONFIRMED:
             daily.append({"campaign_id": campaign_id, "day": day, "country": country,
@@ -165,10 +168,11 @@ def recount(campaign: Campaign) -> tuple[int, int]:
     for model in (SignatureTally, DailyCountryCount):
         db.session.execute(delete(model).where(model.campaign_id == campaign.id))
     mine = Signature.campaign_id == campaign.id
+    opt_in = case((Signature.status == SignatureStatus.CONFIRMED.value, Signature.email_opt_in), else_=false())
     db.session.execute(dialect_insert(SignatureTally.__table__).from_select(
         [*_TALLY_KEYS, "signatures"],
-        select(Signature.campaign_id, Signature.status, Signature.email_opt_in, literal(0), func.count())
-        .where(mine).group_by(Signature.campaign_id, Signature.status, Signature.email_opt_in)))
+        select(Signature.campaign_id, Signature.status, opt_in, literal(0), func.count())
+        .where(mine).group_by(Signature.campaign_id, Signature.status, opt_in)))
     day = func.date(Signature.confirmed_at)
     for confirmed_day, country, n in db.session.execute(
         select(day, Signature.country, func.count())

@@ -9,16 +9,20 @@ import hmac
 
 from flask import current_app
 
-# Providers known to ignore dots and +tags in the local part.
+# Providers known to ignore dots in the local part.
 _GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
 
 def normalise_email(address: str) -> str:
-    """The form of an address used to spot a second signature by the same person."""
+    """The canonical mailbox of an address: what spots a second signature by
+    the same person, and what every limit on email is kept by. Lower case,
+    the ``+tag`` dropped whatever the domain (``jane+1@example.net`` and
+    ``Jane+2@example.net`` reach one inbox), dots dropped only where the
+    provider ignores them."""
     local, _, domain = address.strip().rpartition("@")
-    local, domain = local.lower(), domain.lower()
+    local, domain = local.lower().split("+", 1)[0], domain.lower()
     if domain in _GMAIL_DOMAINS:
-        local = local.split("+", 1)[0].replace(".", "")
+        local = local.replace(".", "")
         domain = "gmail.com"
     return f"{local}@{domain}"
 

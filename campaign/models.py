@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -125,11 +126,20 @@ class Campaign(db.Model):
         return window_state(self.window_start, self.window_end, now)
 
 
+LIVE_STATUSES = (SignatureStatus.PENDING.value, SignatureStatus.CONFIRMED.value)
+# The condition of the partial unique index on (campaign, address); an
+# INSERT ... ON CONFLICT names it to use that index.
+LIVE_SIGNATURE = text("status IN ('pending', 'confirmed')")
+
+
 class Signature(db.Model):
     __tablename__ = "signature"
     __table_args__ = (
-        # Settles double submissions: the database, not a prior SELECT.
-        UniqueConstraint("campaign_id", "email_normalised", name="uq_signature_campaign_email"),
+        # Settles double submissions: the database, not a prior SELECT. Only
+        # a live (pending or confirmed) signature holds its address: one that
+        # was invalidated stays on record, and its address may sign again.
+        Index("uq_signature_campaign_email", "campaign_id", "email_normalised", unique=True,
+              sqlite_where=LIVE_SIGNATURE, postgresql_where=LIVE_SIGNATURE),
         Index("ix_signature_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
         Index("ix_signature_campaign_status_opt_in", "campaign_id", "status", "email_opt_in"),
         Index("ix_signature_campaign_domain", "campaign_id", "email_domain"),
@@ -251,7 +261,11 @@ class Business(db.Model):
 
     __tablename__ = "business"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "organisation_key", name="uq_business_campaign_organisation"),
+        # One entry per organisation name and contact domain: a pledge under
+        # the same name from another domain is a separate entry for the
+        # organisers to judge, never dropped.
+        UniqueConstraint("campaign_id", "organisation_key", "contact_domain",
+                         name="uq_business_campaign_organisation_domain"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,6 +277,13 @@ class Business(db.Model):
     # Up to 300 typed characters, plus the "https://" we may add.
     website: Mapped[str] = mapped_column(String(320))
     contact_email: Mapped[str] = mapped_column(String(320))
+    # The contact address's domain, shown to organisers beside the website's.
+    contact_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # When the contact address confirmed the pledge (the link we emailed it):
+    # until then organisers cannot approve it.
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When the confirmation email was last queued (a pledge made again asks again, not too often).
+    last_emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     company_size: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(_one_of(BusinessStatus, "status"), default=BusinessStatus.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -305,6 +326,7 @@ class OutboxMessage(db.Model):
     signature_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL"), index=True
     )
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(_one_of(OutboxStatus, "status"), default=OutboxStatus.QUEUED)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     due_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -426,6 +448,23 @@ class Suppression(db.Model):
 
     email_normalised: Mapped[str] = mapped_column(String(320), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MailboxAllowance(db.Model):
+    """How many emails a mailbox was sent before it proved it wanted them
+    (confirmation links, "you already signed" notes), in the current hour
+    and day windows: the cap that keeps anyone from using the site to flood
+    someone else's inbox, whatever campaign or address variant they use.
+    Each window starts with the first email counted in it."""
+
+    __tablename__ = "mailbox_allowance"
+
+    # The canonical mailbox (identity.normalise_email).
+    mailbox: Mapped[str] = mapped_column(String(320), primary_key=True)
+    hour_from: Mapped[dt.datetime] = mapped_column(DateTime)
+    hour_sent: Mapped[int] = mapped_column(Integer, default=0)
+    day_from: Mapped[dt.datetime] = mapped_column(DateTime)
+    day_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # --- Editions: what makes a campaign's public pages change -------------------

@@ -6,12 +6,13 @@ import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from .counts import count_transition
 from .extensions import db
 from .identity import hash_ip, normalise_email
-from .models import Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
+from .models import LIVE_STATUSES, Campaign, Invalidation, Organiser, Signature, SignatureStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,14 @@ def undo_invalidation(batch: Invalidation) -> int:
     """Restore the signatures of a batch to what they were; returns how many."""
     if batch.undone_at is not None:
         return 0
-    ours = and_(Signature.invalidation_id == batch.id, Signature.status == SignatureStatus.INVALIDATED)
+    # A signature whose address has signed again since (see signing) stays
+    # invalidated: the new one counts instead.
+    again = aliased(Signature)
+    signed_again = exists().where(again.campaign_id == Signature.campaign_id,
+                                  again.email_normalised == Signature.email_normalised,
+                                  again.status.in_(LIVE_STATUSES), again.id != Signature.id)
+    ours = and_(Signature.invalidation_id == batch.id, Signature.status == SignatureStatus.INVALIDATED,
+                ~signed_again)
     confirmed = db.session.execute(
         update(Signature).where(ours, Signature.confirmed_at.is_not(None))
         .values(status=SignatureStatus.CONFIRMED, invalidation_id=None)

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, update
 
+from . import mailboxes
 from .extensions import db, on_postgresql
 from .models import OutboxMessage, OutboxStatus, utcnow
 from .statements import cached
@@ -76,6 +77,12 @@ class MessageKind:
     # The message, in the form its transport sends.
     render: Callable[[Any, Delivery], Any]
     transport: str = "smtp"
+    # The mailbox rules (see ``mailboxes``): not sent to a mailbox that
+    # stopped all email...
+    suppressible: bool = True
+    # ...and counted against the mailbox's allowance of emails it did not
+    # yet ask for (a confirmation link, not an update it opted in to).
+    capped: bool = False
 
 
 _kinds: dict[str, MessageKind] = {}
@@ -108,18 +115,19 @@ def kind_names() -> list[str]:
 # --- Writing ------------------------------------------------------------------
 
 _QUEUED_COLUMNS = ["kind", "recipient", "subject", "body_text", "body_html", "headers", "signature_id",
-                   "update_id", "status", "created_at", "due_at", "attempts"]
+                   "update_id", "business_id", "status", "created_at", "due_at", "attempts"]
 
 
-def queue_from(kind, recipient, *, at, signature_id=None, update_id=None, subject="", body_text="",
-               body_html=None, headers=None, where=None, order_by=None):
+def queue_from(kind, recipient, *, at, signature_id=None, update_id=None, business_id=None, subject="",
+               body_text="", body_html=None, headers=None, where=None, order_by=None):
     """The one writer of outbox rows: INSERT ... SELECT of queued messages.
     Every argument may be a column (of a CTE, or of the ``signature`` table
     with ``where`` choosing its rows and ``order_by`` their order: one
     message per row) or a bound value;
-    plain Python values become literals. ``signature_id`` and ``update_id``
-    are references for the message's kind to load; the engine does not read them."""
-    values = [kind, recipient, subject, body_text, body_html, headers, signature_id, update_id,
+    plain Python values become literals. ``signature_id``, ``update_id`` and
+    ``business_id`` are references for the message's kind to load; the
+    engine does not read them."""
+    values = [kind, recipient, subject, body_text, body_html, headers, signature_id, update_id, business_id,
               OutboxStatus.QUEUED.value, at, at, 0]
     table = OutboxMessage.__table__
     rows = select(*(value if _is_sql(value) else literal(value, table.c[column].type)
@@ -158,6 +166,7 @@ class Delivery:
     headers: dict | None
     signature_id: int | None
     update_id: int | None
+    business_id: int | None
     status: str
     attempts: int
     due_at: dt.datetime
@@ -296,10 +305,11 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
         route = routes.setdefault(kind.transport, _Route(_transports[kind.transport]))
         route.rows.extend(kind_rows)
     pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
+    suppressed = mailboxes.suppressed(mailboxes.mailbox_of(row.recipient) for row in rows)
     for route in routes.values():
         route.rows.sort(key=lambda r: r.id)
         try:
-            _deliver_route(route, loaded, pace, result)
+            _deliver_route(route, loaded, pace, result, suppressed)
         finally:
             if route.connection is not None:
                 route.connection.close()
@@ -307,12 +317,25 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
     return result
 
 
-def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult) -> None:
+def _refused(kind: MessageKind, row: Delivery, suppressed: set[str]) -> str | None:
+    """Why the mailbox rules keep this message from going out, if they do.
+    The allowance is spent on a message's first attempt only."""
+    if not (kind.suppressible or kind.capped):
+        return None
+    mailbox = mailboxes.mailbox_of(row.recipient)
+    if kind.suppressible and mailbox in suppressed:
+        return "mailbox stopped all email"
+    if kind.capped and row.attempts == 0 and not mailboxes.spend_allowance(mailbox, utcnow()):
+        return "mailbox allowance reached"
+    return None
+
+
+def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult, suppressed: set[str]) -> None:
     pending = list(route.rows)
     while pending:
         row = pending[0]
         kind = _kinds[row.kind]
-        reason = kind.still_wanted(loaded[row.kind], row)
+        reason = kind.still_wanted(loaded[row.kind], row) or _refused(kind, row, suppressed)
         if reason:
             _settle(row, OutboxStatus.SKIPPED, reason)
             result.skipped += 1
@@ -391,8 +414,23 @@ class _Pace:
 
 # --- The worker -----------------------------------------------------------------
 
+_tidied_at: dict[str, float] = {}
+
+
+def _tidy() -> None:
+    """Once an hour per process: forget mailbox allowances whose windows
+    have passed, so the table holds only the last day's mailboxes."""
+    key = db.engine.url.render_as_string()
+    if time.monotonic() - _tidied_at.get(key, -3600.0) < 3600:
+        return
+    _tidied_at[key] = time.monotonic()
+    mailboxes.forget_spent_windows(utcnow())
+    db.session.commit()
+
+
 def work_once(worker_id: str | None = None) -> BatchResult:
     """One turn of the worker: every producer once, then one delivery batch."""
+    _tidy()
     produced = False
     for produce in _producers:
         produced = bool(produce()) or produced

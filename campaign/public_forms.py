@@ -264,4 +264,11 @@ class BusinessForm(PublicForm):
 
 class ConfirmForm(PublicForm):
     """Only a POST confirms: mail scanners follow GET links. No session
-    either: confirming from the emailed link needs no cookie."""
+    either: confirming from the emailed link needs no cookie. The person
+    who confirms sees what will be recorded (as the last signing left it)
+    and may change it: their choices are the ones that count."""
+    given_name = SignForm.given_name
+    family_name = SignForm.family_name
+    country = SignForm.country
+    email_opt_in = SignForm.email_opt_in
+    show_name = SignForm.show_name

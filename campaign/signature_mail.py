@@ -16,6 +16,7 @@ from .links import absolute_url
 from .mail_merge import MailMerge, render_email
 from .models import Campaign, Signature, SignatureStatus
 from .skeletons import slot
+from .validation import looks_like_link
 
 CONFIRMATION = "confirmation"
 ALREADY_SIGNED = "already_signed"
@@ -39,11 +40,11 @@ class _Batch:
         if merge is None:
             subject, text, html = render_email(_TEMPLATES[kind], {
                 "campaign": {"title": signature.title, "slug": signature.slug},
-                "given_name": slot("givenname"),
+                "greeting": slot("greeting"),
                 "confirm_url": slot("confirmurl"),
                 "campaign_url": absolute_url("public.campaign_page", slug=signature.slug),
             })
-            merge = self.merges[key] = MailMerge(subject, text, html, ("givenname", "confirmurl"))
+            merge = self.merges[key] = MailMerge(subject, text, html, ("greeting", "confirmurl"))
         return merge
 
 
@@ -66,12 +67,21 @@ def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
     return None
 
 
+def greeting(given_name: str) -> str:
+    """What follows "Hello" in an email to someone who has not confirmed:
+    their first name, unless it holds anything that could pass for a link
+    (the name was typed by whoever signed, perhaps not the mailbox's owner),
+    in which case just "Hello,"."""
+    return "" if not given_name or looks_like_link(given_name) else f" {given_name}"
+
+
 def _render(batch: _Batch, row: outbox.Delivery):
     signature = batch.signatures[row.signature_id]
     confirm_url = batch.confirm_link(signature.id) if row.kind == CONFIRMATION else ""
     return batch.merge(row.kind, signature).message(
-        row.recipient, {"givenname": signature.given_name, "confirmurl": confirm_url})
+        row.recipient, {"greeting": greeting(signature.given_name), "confirmurl": confirm_url})
 
 
 for _kind in (CONFIRMATION, ALREADY_SIGNED):
-    outbox.register_kind(outbox.MessageKind(_kind, load=_load, still_wanted=_still_wanted, render=_render))
+    outbox.register_kind(outbox.MessageKind(_kind, load=_load, still_wanted=_still_wanted, render=_render,
+                                            capped=True))

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import counts, outbox, questions
 from .campaigns import where_slug
 from .extensions import db, on_postgresql
 from .identity import email_domain, hash_ip, normalise_email
-from .models import Campaign, CampaignStatus, Signature, SignatureStatus, utcnow
+from .models import LIVE_SIGNATURE, LIVE_STATUSES, Campaign, CampaignStatus, Signature, SignatureStatus, utcnow
 from .signature_mail import CONFIRMATION, EMAIL_ON_SIGNING_AGAIN
 from .statements import Chain, cached, connection
 
@@ -116,11 +116,12 @@ _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email
 
 def _insert_signature():
     """INSERT ... ON CONFLICT DO NOTHING of the signature: it returns no row
-    when the address has already signed, with no error to recover from."""
+    when the address has a live signature here, with no error to recover
+    from. (One that was invalidated does not stop it signing again.)"""
     table = Signature.__table__
     insert = postgresql.insert if on_postgresql() else sqlite.insert
     return (insert(table).values({column: bindparam(column) for column in _SIGNATURE_VALUES})
-            .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+            .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"], index_where=LIVE_SIGNATURE)
             .returning(table.c.id, table.c.campaign_id, table.c.email_opt_in, table.c.email, table.c.created_at))
 
 
@@ -128,7 +129,7 @@ _SIGN = Chain(
     "sign",
     first=_insert_signature,
     then=(
-        lambda row: counts.tally_added(row.campaign_id, bindparam("status"), row.email_opt_in, bindparam("shard"), 1),
+        lambda row: counts.tally_added(row.campaign_id, bindparam("status"), false(), bindparam("shard"), 1),
         lambda row: outbox.queue_from(bindparam("kind"), row.email, at=row.created_at, signature_id=row.id),
     ),
 )
@@ -136,8 +137,8 @@ _SIGN = Chain(
 
 def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = None) -> SignOutcome:
     """Record a pending signature, count it and queue its confirmation email,
-    in one transaction; or, if the (normalised) address has signed here
-    before, ``sign_again``. ``campaign`` needs only an ``id``."""
+    in one transaction; or, if the (normalised) address has a live
+    signature here, ``sign_again``. ``campaign`` needs only an ``id``."""
     normalised = normalise_email(pledge.email)
     now = utcnow()
     params = {
@@ -163,51 +164,69 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
     with connection() as shared:
         if _SIGN.run(params, shared) is not None:
             return SignOutcome.NEW
-        return sign_again(campaign.id, normalised, shared)
+        return sign_again(campaign.id, normalised, params, shared)
 
 
-def _claim_email():
-    """The UPDATE that spends one email of a signature's allowance, if it
-    has one left and the last email is not too recent."""
+# What signing again while pending replaces: the latest person to sign with
+# the address is the one whose choices the confirmation page shows.
+_REPLACED_WHILE_PENDING = ("given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
+                           "show_name", "answers", "ip_hash")
+
+
+def _sign_again_update():
+    """The UPDATE of the address's live signature: while it is pending, the
+    new submission replaces what the last one recorded; and it spends one
+    email of the signature's allowance if it has one left and the last
+    email is not too recent (``claimed``: the new last_emailed_at is now)."""
     signature = Signature.__table__
+    pending = signature.c.status == SignatureStatus.PENDING.value
+    allowed = and_(signature.c.emails_sent < bindparam("cap"),
+                   or_(signature.c.last_emailed_at.is_(None),
+                       signature.c.last_emailed_at < bindparam("quiet_since")))
+    replaced = {column: case((pending, bindparam(column, type_=signature.c[column].type)),
+                             else_=signature.c[column]) for column in _REPLACED_WHILE_PENDING}
     return (
         update(signature)
         .where(
             signature.c.campaign_id == bindparam("in_campaign"),
             signature.c.email_normalised == bindparam("address"),
-            signature.c.status.in_([SignatureStatus.PENDING.value, SignatureStatus.CONFIRMED.value]),
-            signature.c.emails_sent < bindparam("cap"),
-            or_(signature.c.last_emailed_at.is_(None), signature.c.last_emailed_at < bindparam("quiet_since")),
+            signature.c.status.in_(LIVE_STATUSES),
         )
-        .values(emails_sent=signature.c.emails_sent + 1, last_emailed_at=bindparam("now"))
-        .returning(signature.c.id, signature.c.status, signature.c.email)
+        .values(**replaced,
+                emails_sent=case((allowed, signature.c.emails_sent + 1), else_=signature.c.emails_sent),
+                last_emailed_at=case((allowed, bindparam("now")), else_=signature.c.last_emailed_at))
+        .returning(signature.c.id, signature.c.status, signature.c.email,
+                   func.coalesce(signature.c.last_emailed_at == bindparam("now"), false()).label("claimed"))
     )
 
 
 _SIGN_AGAIN = Chain(
     "sign again",
-    first=_claim_email,
+    first=_sign_again_update,
     then=(lambda row: outbox.queue_from(case(EMAIL_ON_SIGNING_AGAIN, value=row.status), row.email,
-                                        at=bindparam("now"), signature_id=row.id),),
+                                        at=bindparam("now"), signature_id=row.id, where=row.claimed),),
 )
 
 
-def sign_again(campaign_id: int, normalised: str, shared=None) -> SignOutcome:
-    """Someone signed with an address that already has a signature here.
-    One conditional UPDATE both checks and spends the email allowance, so
-    racing submissions can never send more than the cap between them; the
-    email it allows (the confirmation again, or a note that the signature
-    already counts) is queued with it. ``shared``: the connection that
-    tried to sign (see ``statements.connection``)."""
+def sign_again(campaign_id: int, normalised: str, submitted: dict, shared=None) -> SignOutcome:
+    """Someone signed with an address that already has a live signature
+    here. One UPDATE replaces a pending signature's details with the new
+    submission and both checks and spends the email allowance, so racing
+    submissions can never send more than the cap between them; the email
+    it allows (the confirmation again, or a note that the signature already
+    counts) is queued with it. ``submitted``: the signing's parameters;
+    ``shared``: the connection that tried to sign (see
+    ``statements.connection``)."""
     now = utcnow()
     claimed = _SIGN_AGAIN.run({
+        **{column: submitted[column] for column in _REPLACED_WHILE_PENDING},
         "in_campaign": campaign_id,
         "address": normalised,
         "now": now,
         "quiet_since": now - dt.timedelta(seconds=current_app.config["SIGNATURE_RESEND_QUIET_SECONDS"]),
         "cap": current_app.config["SIGNATURE_EMAIL_CAP"],
     }, shared)
-    if claimed is None:
+    if claimed is None or not claimed.claimed:
         return SignOutcome.QUIET
     return SignOutcome.RESENT if claimed.status == SignatureStatus.PENDING else SignOutcome.ALREADY_SIGNED
 
@@ -223,6 +242,25 @@ class CampaignSummary:
     share_text: str
     id: int
     edition: int  # see Campaign.edition: the pages keep what they build of it per edition
+    status: str = CampaignStatus.LIVE.value
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a confirmation records: shown on the confirmation page as the
+    last signing left it, and changed there by the person who confirms."""
+    given_name: str
+    family_name: str
+    country: str
+    email_opt_in: bool
+    show_name: bool
+
+
+class Refusal(enum.StrEnum):
+    """Why a pending signature cannot be confirmed from its link."""
+    NOT_OPEN = "not open"  # the campaign is a draft again
+    CLOSED = "closed"
+    EXPIRED = "expired"    # the link is older than CONFIRM_LINK_DAYS
 
 
 @dataclass(frozen=True)
@@ -232,28 +270,56 @@ class ConfirmationPage:
     campaign: CampaignSummary
     count: int  # the campaign's confirmed count
     confirmed_now: bool = False  # this request confirmed it
+    choices: Choices | None = None
+    link_expired: bool = False
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """Why this pending signature cannot be confirmed now, if it cannot."""
+        if self.status != SignatureStatus.PENDING:
+            return None
+        if self.campaign.status == CampaignStatus.DRAFT:
+            return Refusal.NOT_OPEN
+        if self.campaign.status == CampaignStatus.CLOSED:
+            return Refusal.CLOSED
+        return Refusal.EXPIRED if self.link_expired else None
 
 
 _CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text", "id", "edition")
+_CHOICES = ("given_name", "family_name", "country", "email_opt_in", "show_name")
+
+
+def _link_sent_at(signature):
+    """When the signature's latest confirmation link was emailed: links
+    expire CONFIRM_LINK_DAYS after it."""
+    return func.coalesce(signature.c.last_emailed_at, signature.c.created_at)
 
 
 def _page_query():
-    """The signature's status, its campaign as the pages show it, and the
-    campaign's confirmed count."""
+    """The signature's status and choices, its campaign as the pages show
+    it, and the campaign's confirmed count."""
     signature, campaign = Signature.__table__, Campaign.__table__
     return (select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
+                   campaign.c.status.label("campaign_status"), *(signature.c[name] for name in _CHOICES),
+                   (_link_sent_at(signature) < bindparam("expired_before")).label("link_expired"),
                    counts.confirmed_count(signature.c.campaign_id).label("count"))
             .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
             .where(signature.c.id == bindparam("signature_id")))
 
 
 def _confirm_update():
-    """The guarded UPDATE ... RETURNING what the counts need."""
-    table = Signature.__table__
+    """The guarded UPDATE ... RETURNING what the counts need: only a pending
+    signature of a live campaign, from a link that has not expired, records
+    the confirmer's choices and is confirmed."""
+    table, campaign = Signature.__table__, Campaign.__table__
     return (
         update(table)
-        .where(table.c.id == bindparam("signature_id"), table.c.status == bindparam("pending"))
-        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"))
+        .where(table.c.id == bindparam("signature_id"), table.c.status == bindparam("pending"),
+               _link_sent_at(table) >= bindparam("expired_before"),
+               exists(select(campaign.c.id).where(campaign.c.id == table.c.campaign_id,
+                                                  campaign.c.status == CampaignStatus.LIVE.value)))
+        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"),
+                **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in _CHOICES})
         .returning(table.c.campaign_id, table.c.email_opt_in, table.c.country)
     )
 
@@ -263,7 +329,7 @@ _CONFIRM = Chain(
     first=_confirm_update,
     # Pending row first, then confirmed: the order every count change locks in.
     then=(
-        lambda row: counts.tally_added(row.campaign_id, bindparam("pending"), row.email_opt_in,
+        lambda row: counts.tally_added(row.campaign_id, bindparam("pending"), false(),
                                        bindparam("pending_shard"), -1),
         lambda row: counts.tally_added(row.campaign_id, bindparam("confirmed"), row.email_opt_in,
                                        bindparam("confirmed_shard"), 1),
@@ -273,17 +339,23 @@ _CONFIRM = Chain(
 )
 
 
-def confirm(signature_id: int) -> ConfirmationPage | None:
-    """Confirm a pending signature and count it, in one transaction, and
-    read what the confirmation page shows (the count includes this
-    signature). Confirming again changes nothing. None if there is no such
-    signature."""
+def _expired_before(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(days=current_app.config["CONFIRM_LINK_DAYS"])
+
+
+def confirm(signature_id: int, choices: Choices) -> ConfirmationPage | None:
+    """Confirm a pending signature with the confirmer's ``choices`` and count
+    it, in one transaction, and read what the confirmation page shows (the
+    count includes this signature). Confirming again changes nothing; nor
+    does confirming for a campaign that is not live or from an expired link
+    (the page's ``refusal`` says why). None if there is no such signature."""
     now = utcnow()
     row = _CONFIRM.run({
-        "signature_id": signature_id, "now": now, "day": now.date(),
+        "signature_id": signature_id, "now": now, "day": now.date(), "expired_before": _expired_before(now),
         "pending": SignatureStatus.PENDING.value, "confirmed": SignatureStatus.CONFIRMED.value,
         "pending_shard": counts.random_shard(), "confirmed_shard": counts.random_shard(),
         "daily_shard": counts.random_shard(),
+        **{f"new_{name}": getattr(choices, name) for name in _CHOICES},
     })
     if row is None:
         return None
@@ -292,22 +364,24 @@ def confirm(signature_id: int) -> ConfirmationPage | None:
     # PostgreSQL: the statement's read sees the database as the statement
     # began, so it adds this confirmation to the count itself...
     if row.changed:
-        return _page(row, SignatureStatus.CONFIRMED.value, int(row.count) + 1, True)
-    if row.status == SignatureStatus.PENDING:
+        return _page(row, SignatureStatus.CONFIRMED.value, int(row.count) + 1, True, choices)
+    if row.status == SignatureStatus.PENDING and not _page(row, row.status, 0, False).refusal:
         # ...and a click at the same moment confirmed it while this statement
         # waited for the row: its read is from before that, so read again.
         return confirmation_page(signature_id)
     return _page(row, row.status, int(row.count), False)
 
 
-def _page(row, status: str, count: int, confirmed_now: bool) -> ConfirmationPage:
-    return ConfirmationPage(status, CampaignSummary(*(getattr(row, name) for name in _CAMPAIGN_SHOWN)), count,
-                            confirmed_now)
+def _page(row, status: str, count: int, confirmed_now: bool, choices: Choices | None = None) -> ConfirmationPage:
+    campaign = CampaignSummary(*(getattr(row, name) for name in _CAMPAIGN_SHOWN), status=row.campaign_status)
+    return ConfirmationPage(status, campaign, count, confirmed_now,
+                            choices or Choices(*(getattr(row, name) for name in _CHOICES)),
+                            bool(row.link_expired))
 
 
 def confirmation_page(signature_id: int) -> ConfirmationPage | None:
     """What the confirmation page shows, read in one query; None if there
     is no such signature."""
-    row = db.session.connection().execute(cached("confirmation_page", _page_query),
-                                          {"signature_id": signature_id}).one_or_none()
+    row = db.session.connection().execute(cached("confirmation_page", _page_query), {
+        "signature_id": signature_id, "expired_before": _expired_before(utcnow())}).one_or_none()
     return None if row is None else _page(row, row.status, int(row.count), False)

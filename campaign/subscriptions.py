@@ -2,11 +2,11 @@
 email of the site."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from . import tokens
 from .extensions import db, dialect_insert
-from .models import Signature, Suppression, utcnow
+from .models import Campaign, CampaignStatus, Signature, SignatureStatus, Suppression, utcnow
 
 
 def signature_for_unsubscribe(token: str) -> Signature | None:
@@ -32,3 +32,18 @@ def stop_all_email(signature: Signature) -> None:
         .values(unsubscribed_at=utcnow()).execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def waiting_while_stopped(signature: Signature) -> list[tuple[str, int]] | None:
+    """If this signature's mailbox stopped all email: the (campaign title,
+    signature id) of its signatures still waiting for confirmation on live
+    campaigns, which we did not mail it about. The unsubscribe link that
+    leads here was emailed to that mailbox, so it may confirm them. None
+    if the mailbox did not stop all email."""
+    address = signature.email_normalised
+    if db.session.get(Suppression, address) is None:
+        return None
+    return [(title, signature_id) for title, signature_id in db.session.execute(
+        select(Campaign.title, Signature.id).join(Campaign, Campaign.id == Signature.campaign_id)
+        .where(Signature.email_normalised == address, Signature.status == SignatureStatus.PENDING,
+               Campaign.status == CampaignStatus.LIVE).order_by(Signature.created_at))]

@@ -15,7 +15,7 @@ from .extensions import db
 from .links import absolute_url
 from .mail_merge import MailMerge, one_line, single_email
 from .markup import render_markdown
-from .models import CampaignUpdate, Signature, SignatureStatus, Suppression, UpdateStatus
+from .models import CampaignUpdate, Signature, SignatureStatus, UpdateStatus
 from .skeletons import slot
 
 UPDATE = "update"
@@ -71,8 +71,7 @@ def update_merge(update_row: CampaignUpdate) -> MailMerge:
 @dataclass
 class _Batch:
     updates: dict[int, CampaignUpdate]
-    signatures: dict[int, object]   # rows: id, status, given_name, unsubscribed_at, email_normalised
-    suppressed: set[str]
+    signatures: dict[int, object]   # rows: id, status, given_name, unsubscribed_at
     merges: dict[int, MailMerge] = field(default_factory=dict)
     unsubscribe_link: object = None
 
@@ -84,13 +83,10 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
         select(CampaignUpdate).where(CampaignUpdate.id.in_(update_ids))
         .options(selectinload(CampaignUpdate.campaign))).scalars()} if update_ids else {}
     signatures = {s.id: s for s in db.session.execute(
-        select(Signature.id, Signature.status, Signature.given_name, Signature.unsubscribed_at,
-               Signature.email_normalised).where(Signature.id.in_(signature_ids)))} if signature_ids else {}
-    addresses = {s.email_normalised for s in signatures.values()}
-    suppressed = set(db.session.execute(
-        select(Suppression.email_normalised).where(Suppression.email_normalised.in_(addresses))
-    ).scalars()) if addresses else set()
-    return _Batch(updates, signatures, suppressed, unsubscribe_link=tokens.links_for(tokens.UNSUBSCRIBE))
+        select(Signature.id, Signature.status, Signature.given_name, Signature.unsubscribed_at)
+        .where(Signature.id.in_(signature_ids)))} if signature_ids else {}
+    # A mailbox that stopped all email: the engine's rule (see mailboxes).
+    return _Batch(updates, signatures, unsubscribe_link=tokens.links_for(tokens.UNSUBSCRIBE))
 
 
 def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
@@ -100,8 +96,6 @@ def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
         return "update cancelled"
     if signature is None or signature.unsubscribed_at is not None:
         return "unsubscribed"
-    if signature.email_normalised in batch.suppressed:
-        return "stopped all email"
     if signature.status != SignatureStatus.CONFIRMED:
         return "signature no longer valid"
     return None

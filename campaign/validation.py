@@ -9,9 +9,20 @@ from wtforms.validators import ValidationError
 
 from .spreadsheet import looks_like_formula
 
-_URL = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|io|ru|cn|info|biz|xyz|top)\b)", re.I)
+# Anything a mail client or a reader could take for a link: a scheme, "www",
+# or a dotted domain of any top-level name (full-width and ideographic full
+# stops included), so that a name typed by a stranger can never carry a link
+# into someone's inbox. Initials ("J. R. R.", "J.R.R.") stay allowed.
+_DOT = "[.\u3002\uff0e\uff61]"
+_SCHEME = r"[a-z][a-z0-9+.-]*:/|\b(?:mailto|javascript|data|tel|sms|file):"
+_URL = re.compile(rf"({_SCHEME}|\bwww\b|[^\W_]{_DOT}[^\W\d_]{{2,}})", re.I)
 # Organisations may be named like their domain ("Booking.com"); links are still refused.
-_LINK = re.compile(r"(https?://|www\.)", re.I)
+_LINK = re.compile(rf"({_SCHEME}|\bwww\.)", re.I)
+
+
+def looks_like_link(value: str) -> bool:
+    """Whether ``value`` holds a URL-like token (see _URL)."""
+    return bool(_URL.search(unicodedata.normalize("NFKC", value or "")))
 
 
 def strip(value):
@@ -33,7 +44,7 @@ class PlainName:
         value = field.data or ""
         if has_control_characters(value):
             raise ValidationError(_l("%(label)s contains characters we cannot accept", label=self.label))
-        if self.pattern.search(value):
+        if self.pattern.search(unicodedata.normalize("NFKC", value)):
             raise ValidationError(_l("%(label)s must not contain a web address", label=self.label))
         if looks_like_formula(value):
             raise ValidationError(

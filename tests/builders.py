@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from html.parser import HTMLParser
 
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, Kind
@@ -70,9 +71,62 @@ def confirm_link(message_text: str) -> str:
     return match.group(1)
 
 
-def confirm(client, path: str):
+class _FormReader(HTMLParser):
+    """What a browser would send for the first form of a page: text and
+    hidden inputs, ticked boxes, chosen options."""
+
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._forms = 0
+        self._select: str | None = None
+        self._first_option: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._forms += 1
+        if self._forms != 1:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.values[name] = attrs.get("value", "on")
+            elif attrs.get("type") not in ("submit", "button"):
+                self.values[name] = attrs.get("value") or ""
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = attrs.get("value", "")
+                self.values.setdefault(self._select, self._first_option)
+            if "selected" in attrs:
+                self.values[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def form_values(html: str) -> dict[str, str]:
+    """The first form of ``html`` as a browser would submit it unchanged."""
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.values
+
+
+def confirm(client, path: str, **changes):
+    """Open the confirmation page and press its button, with ``changes``
+    made to the form first (a box: True ticks, False unticks)."""
     page = client.get(path)
-    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    data = form_values(page.get_data(as_text=True))
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "y" if value is True else value
+    return client.post(path, data=data)
 
 
 PASSWORD = "correct horse battery staple"
@@ -99,8 +153,10 @@ def confirm_signature(signature) -> bool:
     signature_id = signature.id
     # As in a request, the session holds no connection while the service
     # confirms on a connection of its own.
+    choices = signing.Choices(signature.given_name, signature.family_name, signature.country,
+                              signature.email_opt_in, signature.show_name)
     db.session.commit()
-    page = signing.confirm(signature_id)
+    page = signing.confirm(signature_id, choices)
     db.session.refresh(signature)
     return page is not None and page.confirmed_now
 

@@ -52,7 +52,7 @@ GENUINE = {
     "public.join_as_business": {
         "business-organisation": "Globex", "business-website": "globex.example",
         "business-contact_email": "ads@example.org", "business-company_size": "50-249"},
-    "public.confirm": {},
+    "public.confirm": {"given_name": "Fan", "family_name": "Person", "country": "GB"},
     "public.unsubscribe_now": {"scope": "all"},
     "organiser.login": {"email": "admin@example.com", "password": PASSWORD},
     "organiser.logout": {},
@@ -64,7 +64,7 @@ GENUINE = {
         "kind": "boycott", "slug": SLUG, "title": "Renamed", "summary": "One sentence.",
         "pledge_text": "I pledge.", "goal": "100", "time_zone": "UTC"},
     "organiser.change_status": {"action": "closed"},
-    "organiser.decide_business": {"action": "approved"},
+    "organiser.decide_business": {"action": "rejected"},  # not confirmed by its contact address yet
     "organiser.invalidate": {"email_domain": "example.com", "reason": "a test", "confirm": "yes"},
     "organiser.undo_invalidation": {},
     "organiser.members": {"email": "outsider@example.com"},
@@ -165,7 +165,8 @@ def world(app, client):
                 "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
-                       "public.unsubscribe_now": tokens.token_for(tokens.UNSUBSCRIBE, fan.id)}
+                       "public.unsubscribe_now": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
+                       "public.business_confirm": tokens.token_for(tokens.CONFIRM_BUSINESS, business_id)}
         expired_page_token = shared_pages._serializer().dumps([shared_pages._hour() - shared_pages.TOKEN_HOURS - 1,
                                                                SLUG])
         make_campaign(slug=OTHER_SLUG)
@@ -186,7 +187,7 @@ def world(app, client):
 def right_token(endpoint: str, world) -> str:
     """The token the page behind ``endpoint``'s form carries: its campaign's
     page token, the confirm page's own, or the organiser's session token."""
-    if endpoint == "public.confirm":
+    if endpoint in ("public.confirm", "public.business_confirm"):
         return world.confirm_page_token
     return world.page_token if uses_page_token(endpoint) else world.session_token
 

@@ -440,6 +440,8 @@ def test_confirm_links_answer_any_token_and_only_a_real_one_confirms(app, client
         assert posted.status_code != 200 and after == before
     elif token != "valid":
         assert posted.status_code == 400 and after == before
+    elif posted.status_code == 422:  # what the confirmer sent back is not a name and country we can record
+        assert after == before
     else:
         assert posted.status_code == 200
         assert set(changed_tables(before, after)) <= {"signature", "signature_tally", "daily_country_count"}
@@ -576,7 +578,11 @@ def test_a_newline_in_a_signers_name_adds_no_header_to_their_emails(app, smtp, d
     deliver()
     assert_delivered_cleanly(smtp, {"ada@example.com": 2})
     assert sorted(m.subject for m in smtp.received) == ["Confirm your signature: Clean air", "News from the campaign"]
-    assert all("Bcc: victim@evil.example" in m.text for m in smtp.received), "the name is in the body, as written"
+    confirmation, update = sorted(smtp.received, key=lambda m: m.subject)
+    # Before confirmation a name that holds a domain is not mailed at all...
+    assert confirmation.text.startswith("Hello,") and "evil.example" not in confirmation.text
+    # ...after it, the name the mailbox's owner confirmed is in the body, as written.
+    assert "Bcc: victim@evil.example" in update.text
 
 
 @pytest.mark.parametrize("nl", NEWLINES, ids=repr)

@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
 from campaign import businesses, organisers
@@ -105,8 +106,38 @@ def png_bytes(padding: int = 0) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + ihdr + extra + idat + chunk(b"IEND", b"")
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
-WEBP = b"RIFF" + struct.pack("<I", 30) + b"WEBPVP8L" + struct.pack("<I", 18) + b"\x2f\x00\x00\x00" + b"\x00" * 14
+def png_claiming(width: int, height: int) -> bytes:
+    """A few hundred bytes of PNG whose header claims ``width`` x ``height``, built
+    by hand as an attacker would: only the first row of pixels follows (a
+    decompression bomb needs no more to be refused, or to do its harm)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    idat = chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 3 * width), 9))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + idat + chunk(b"IEND", b"")
+
+
+def pillow_bytes(format_name: str, size: tuple[int, int] = (3, 2), **options) -> bytes:
+    """A real image of ``size`` written by Pillow, its pixels not all alike."""
+    width, height = size
+    pattern = bytes(i * 37 % 256 for i in range(256))
+    image = Image.frombytes("RGB", size, pattern * (width * height * 3 // 256 + 1))
+    out = io.BytesIO()
+    image.save(out, format_name, **options)
+    return out.getvalue()
+
+
+def decoded(data: bytes) -> Image.Image:
+    """``data`` opened and decoded whole by Pillow (raises if it cannot be)."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+JPEG = pillow_bytes("JPEG")
+WEBP = pillow_bytes("WEBP")
+GIF = pillow_bytes("GIF")
+MPO = pillow_bytes("MPO", save_all=True, append_images=[Image.new("RGB", (3, 2), "blue")])
 
 
 # --- Creating, previewing, publishing, closing ----------------------------------------
@@ -361,42 +392,145 @@ def test_no_input_in_any_field_causes_a_server_error(organiser, client, field):
 
 # --- The campaign image --------------------------------------------------------------
 
-@pytest.mark.parametrize("upload_name, data, extension", [
-    ("photo.png", png_bytes(), "png"),
-    ("photo.jpg", JPEG, "jpg"),
-    ("photo.webp", WEBP, "webp"),
-    ("actually-a-jpeg.png", JPEG, "jpg"),
-], ids=["png", "jpeg", "webp", "jpeg-named-png"])
+@pytest.mark.parametrize("upload_name, data, extension, size", [
+    ("photo.png", png_bytes(), "png", (1, 1)),
+    ("photo.jpg", JPEG, "jpg", (3, 2)),
+    ("photo.webp", WEBP, "webp", (3, 2)),
+    ("photo.gif", GIF, "gif", (3, 2)),
+    ("camera.jpg", MPO, "jpg", (3, 2)),
+    ("actually-a-jpeg.png", JPEG, "jpg", (3, 2)),
+    ("largest.png", pillow_bytes("PNG", (4000, 4000)), "png", (4000, 4000)),
+], ids=["png", "jpeg", "webp", "gif", "mpo-a-jpeg-with-more-pictures", "jpeg-named-png", "4000x4000"])
 def test_an_image_is_accepted_by_its_content_and_stored_under_a_generated_name(
-        organiser, client, instance_folder, upload_name, data, extension):
-    """The file is kept in <instance>/uploads under a new name and served at /media/<name>."""
+        organiser, client, instance_folder, upload_name, data, extension, size):
+    """The image is written afresh in its own format, kept in <instance>/uploads
+    under a new name and served at /media/<name>, where it decodes whole."""
     response = submit(client, slug="with-image", image=(upload_name, data))
     assert response.status_code == 303
     name = stored("with-image").image_filename
     assert re.fullmatch(rf"[0-9a-f]{{32}}\.{extension}", name)
     assert Path(upload_name).stem not in name
-    assert (instance_folder / "uploads" / name).read_bytes() == data
     media = client.get(f"/media/{name}")
-    assert media.status_code == 200 and media.get_data() == data
+    assert media.status_code == 200
+    assert media.get_data() == (instance_folder / "uploads" / name).read_bytes()
+    image = decoded(media.get_data())
+    assert image.format == {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "gif": "GIF"}[extension]
+    assert image.size == size and getattr(image, "n_frames", 1) == 1
     post_action(client, "/organiser/c/with-image/status", "live")
     assert f'src="/media/{name}"' in client.get("/c/with-image").get_data(as_text=True)
 
 
+NOT_AN_IMAGE = "This file is not an image we can use (PNG, JPEG, GIF or WebP)."
+TOO_MANY_PIXELS = "The image is too large: at most 4000 x 4000 pixels."
+NOISY_PNG = pillow_bytes("PNG", (64, 64))
+NOISY_JPEG = pillow_bytes("JPEG", (64, 64))
+
+
 @pytest.mark.parametrize("upload_name, data, message", [
-    ("notes.png", b"just some text, not a picture\n", "The image must be a PNG, JPEG or WebP file"),
-    ("page.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
-     "The image must be a PNG, JPEG or WebP file"),
-    ("anim.gif", b"GIF89a" + b"\x00" * 32, "The image must be a PNG, JPEG or WebP file"),
-    ("empty.png", b"", "The image must be a PNG, JPEG or WebP file"),
+    ("notes.png", b"just some text, not a picture\n", NOT_AN_IMAGE),
+    ("page.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", NOT_AN_IMAGE),
+    ("anim.gif", b"GIF89a" + b"\x00" * 32, NOT_AN_IMAGE),
+    ("empty.png", b"", NOT_AN_IMAGE),
+    ("cut.png", NOISY_PNG[: len(NOISY_PNG) // 2], NOT_AN_IMAGE),
+    ("cut.jpg", NOISY_JPEG[: len(NOISY_JPEG) // 2], NOT_AN_IMAGE),
+    ("page.gif", b"GIF89a" + struct.pack("<HH", 10, 10) + b"\x00\x00\x00<html><script>alert(1)</script></html>", NOT_AN_IMAGE),
+    ("page.png", b"\x89PNG\r\n\x1a\n" + b"PK\x03\x04" + b"\x00" * 26 + b"<html></html>", NOT_AN_IMAGE),
+    ("picture.bmp", pillow_bytes("BMP"), NOT_AN_IMAGE),
+    ("picture.tiff", pillow_bytes("TIFF"), NOT_AN_IMAGE),
+    ("bomb.png", png_claiming(60000, 60000), TOO_MANY_PIXELS),
+    ("wide.png", png_claiming(20000, 3000), TOO_MANY_PIXELS),
+    ("wide.png", pillow_bytes("PNG", (4001, 10)), TOO_MANY_PIXELS),
+    ("tall.jpg", pillow_bytes("JPEG", (10, 4001)), TOO_MANY_PIXELS),
+    ("wide.gif", pillow_bytes("GIF", (4001, 10)), TOO_MANY_PIXELS),
     ("huge.png", png_bytes(padding=2 * 1024 * 1024), "The image must be at most 2 MB"),
-], ids=["text-renamed-png", "svg", "gif", "empty-file", "over-2mb"])
+], ids=["text-renamed-png", "svg", "gif-header-only", "empty-file", "truncated-png", "truncated-jpeg",
+        "html-behind-a-gif-header", "zip-behind-a-png-signature", "bmp", "tiff", "decompression-bomb-60000x60000",
+        "20000x3000-under-pillows-own-limit", "4001-wide", "4001-tall", "4001-wide-gif", "over-2mb"])
 def test_a_bad_image_is_refused_and_nothing_is_saved(organiser, client, instance_folder, upload_name, data, message):
-    """A file that is not a PNG, JPEG or WebP, or is over 2 MB: 422 with the message, no campaign, no file."""
+    """A file that is not a whole PNG, JPEG, GIF or WebP, is wider or taller than
+    4000 pixels (however small the file) or is over 2 MB: 422 with the message,
+    no campaign, no file."""
     response = submit(client, slug="bad-image", image=(upload_name, data))
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "image") == message
     assert campaign_count() == 0
     assert not any((instance_folder / "uploads").glob("*"))
+
+
+def test_a_bad_image_on_edit_keeps_the_current_one(organiser, client, instance_folder):
+    """Editing with a refused image: 422 with the message, the campaign and its file unchanged."""
+    submit(client, slug="keep-on-refusal", image=("one.png", png_bytes()))
+    first = stored("keep-on-refusal").image_filename
+    response = submit(client, "/organiser/c/keep-on-refusal/edit", slug="keep-on-refusal", title="Renamed",
+                      image=("bomb.png", png_claiming(60000, 60000)))
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "image") == TOO_MANY_PIXELS
+    assert stored("keep-on-refusal").image_filename == first
+    assert [p.name for p in (instance_folder / "uploads").iterdir()] == [first]
+
+
+ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 20 + b"payload.html" + b"PK\x05\x06" + b"\x00" * 18
+HTML = b"<html><script>alert('polyglot')</script></html>"
+
+
+@pytest.mark.parametrize("upload_name, image, payload", [
+    ("photo.png", png_bytes(), HTML),
+    ("photo.png", png_bytes(), ZIP),
+    ("photo.gif", GIF, HTML),
+    ("photo.jpg", JPEG, ZIP),
+], ids=["png-then-html", "png-then-zip", "gif-then-html", "jpeg-then-zip"])
+def test_whatever_follows_the_image_in_the_file_is_not_kept(organiser, client, upload_name, image, payload):
+    """A polyglot, a good image with HTML or a ZIP after its end, is taken for its
+    picture alone: what is served is written afresh and holds none of the payload."""
+    response = submit(client, slug="polyglot", image=(upload_name, image + payload))
+    assert response.status_code == 303
+    served = client.get(f"/media/{stored('polyglot').image_filename}").get_data()
+    assert b"<html>" not in served and b"PK\x03\x04" not in served and b"payload" not in served
+    assert decoded(served).size == decoded(image).size
+
+
+@pytest.mark.parametrize("format_name, options", [
+    ("JPEG", {"comment": b"a private comment"}),
+    ("PNG", {}),
+    ("WEBP", {}),
+], ids=["jpeg", "png", "webp"])
+def test_exif_metadata_is_not_served(organiser, client, format_name, options):
+    """Where a photo was taken (GPS) and with what camera (Make) never reach the public."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SecretCam"
+    exif[ExifTags.Base.ImageDescription] = "Taken at home"
+    exif[ExifTags.Base.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (51.0, 30.0, 0.0)}
+    photo = pillow_bytes(format_name, (8, 8), exif=exif, **options)
+    assert b"SecretCam" in photo and ExifTags.IFD.GPSInfo in decoded(photo).getexif()
+    assert submit(client, slug="exif", image=("photo", photo)).status_code == 303
+    served = client.get(f"/media/{stored('exif').image_filename}").get_data()
+    image = decoded(served)
+    assert not image.getexif() and "exif" not in image.info and "comment" not in image.info
+    assert b"SecretCam" not in served and b"Taken at home" not in served and b"Exif" not in served
+    assert b"private comment" not in served
+    assert image.format == format_name and image.size == (8, 8)
+
+
+def test_the_exif_orientation_is_applied_before_it_is_dropped(organiser, client):
+    """A photo stored on its side with Orientation 6 (turn 90 degrees clockwise) is served upright."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    photo = pillow_bytes("JPEG", (40, 10), exif=exif)
+    assert submit(client, slug="upright", image=("photo.jpg", photo)).status_code == 303
+    image = decoded(client.get(f"/media/{stored('upright').image_filename}").get_data())
+    assert image.size == (10, 40)
+    assert image.getexif().get(ExifTags.Base.Orientation) is None
+
+
+def test_a_transparent_png_stays_transparent(organiser, client):
+    """Dropping metadata keeps which pixels are see-through."""
+    image = Image.new("RGBA", (2, 1), (255, 0, 0, 255))
+    image.putpixel((1, 0), (0, 0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    assert submit(client, slug="transparent", image=("logo.png", out.getvalue())).status_code == 303
+    served = decoded(client.get(f"/media/{stored('transparent').image_filename}").get_data()).convert("RGBA")
+    assert served.getpixel((0, 0))[3] == 255 and served.getpixel((1, 0))[3] == 0
 
 
 def test_a_refused_image_can_be_replaced_by_submitting_again(organiser, client):
@@ -458,6 +592,8 @@ def boycott(organiser):
     for name in ("Acme Ltd", "Bad Actor Inc"):
         businesses.join_as_business(campaign, businesses.BusinessPledge(
             name, f"https://{name.split()[0].lower()}.example", "ads@example.com", "10-49"))
+    for business in campaign.businesses:  # their contact addresses followed the emailed link
+        businesses.confirm_pledge(business.id, link_expired=False)
     return campaign
 
 
@@ -469,7 +605,7 @@ def test_the_business_queue_lists_pending_businesses(boycott, client):
     """The queue shows each business with Approve and Reject buttons."""
     html = client.get("/organiser/c/ad-pause/businesses").get_data(as_text=True)
     assert "Acme Ltd" in html and "Bad Actor Inc" in html
-    assert 'aria-label="Approve Acme Ltd"' in html and 'aria-label="Reject Acme Ltd"' in html
+    assert 'aria-label="Approve Acme Ltd (example.com)"' in html and 'aria-label="Reject Acme Ltd (example.com)"' in html
 
 
 def test_approved_businesses_appear_on_the_public_page_at_once(boycott, client):

@@ -12,7 +12,7 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Origin"] = origin
 wrk.headers["Sec-Fetch-Site"] = "same-origin"
-wrk.body = "csrf_token=" .. token
+wrk.body = "csrf_token=" .. token .. "&given_name=Bench&family_name=Person&country=GB&email_opt_in=y"
 function init(args)
   local i = 0
   for line in io.lines(os.getenv("WRK_TOKENS_FILE")) do

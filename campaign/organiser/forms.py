@@ -94,7 +94,7 @@ class CampaignForm(Form):
         Length(max=280, message=_l("The share text must be 280 characters or fewer")), NoControlCharacters()])
     next_action = TextAreaField(_l("Next action after the window"), filters=[strip], validators=[
         Length(max=2000, message=_l("The next action must be 2,000 characters or fewer")), NoControlCharacters()])
-    image = FileField(_l("Image"), description=_l("PNG, JPEG or WebP, at most 2 MB."))
+    image = FileField(_l("Image"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB and 4000 x 4000 pixels."))
 
     def validate_kind(self, field):
         if field.data not in {k.value for k in Kind}:

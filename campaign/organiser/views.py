@@ -22,7 +22,6 @@ from .. import broadcasts, businesses, campaigns, charts, counts, exports, moder
 from ..campaign_page import render_campaign
 from ..extensions import db, limiter, login_manager
 from ..models import (
-    Business,
     BusinessStatus,
     Campaign,
     CampaignStatus,
@@ -172,21 +171,26 @@ def _campaign_fields(form: CampaignForm) -> dict:
     }
 
 
-def _uploaded_image(form: CampaignForm) -> bytes | None:
-    """The uploaded image's bytes, checked; None if there is none or it is refused
-    (then the field carries the message)."""
+def _uploaded_image(form: CampaignForm) -> campaigns.CleanImage | None:
+    """The uploaded image, checked and written afresh; None if there is none or
+    it is refused (then the field carries the message)."""
     upload = form.image.data
     if not upload or not getattr(upload, "filename", ""):
         return None
     data = upload.read(current_app.config["IMAGE_MAX_BYTES"] + 1)
     try:
-        campaigns.image_extension(data)
+        return campaigns.clean_image(data)
     except campaigns.BadImage as exc:
-        message = (_("The image must be at most 2 MB") if str(exc) == "too large"
-                   else _("The image must be a PNG, JPEG or WebP file"))
+        reason = str(exc)
+        if reason == campaigns.BadImage.TOO_LARGE:
+            message = _("The image must be at most 2 MB")
+        elif reason == campaigns.BadImage.TOO_MANY_PIXELS:
+            side = current_app.config["IMAGE_MAX_PIXELS_SIDE"]
+            message = _("The image is too large: at most %(side)s x %(side)s pixels.", side=side)
+        else:
+            message = _("This file is not an image we can use (PNG, JPEG, GIF or WebP).")
         form.image.errors = [message]
         return None
-    return data
 
 
 def _editing(form: CampaignForm, campaign: Campaign | None):
@@ -331,18 +335,22 @@ def business_queue(campaign: Campaign):
     if campaign.kind != Kind.BOYCOTT:
         abort(404)
     return render_template("organiser/businesses.html", campaign=campaign,
-                           businesses=businesses.businesses_of(campaign.id), form=ActionForm())
+                           reviews=businesses.for_review(campaign.id), form=ActionForm())
 
 
 @bp.post("/c/<slug>/businesses/<int:business_id>")
 @member_campaign
 def decide_business(campaign: Campaign, business_id: int):
-    business = db.session.get(Business, business_id)
-    if business is None or business.campaign_id != campaign.id:
+    """Approve or reject one entry, by id: two entries may share a name."""
+    business = businesses.business_of(campaign, business_id)
+    if business is None:
         abort(404)
     action = posted_action((BusinessStatus.APPROVED, BusinessStatus.REJECTED))
-    businesses.decide_business(campaign, business.organisation, BusinessStatus(action))
-    flash(_("%(name)s: %(status)s.", name=business.organisation, status=action))
+    if businesses.decide(business, BusinessStatus(action)):
+        flash(_("%(name)s: %(status)s.", name=business.organisation, status=action))
+    else:
+        flash(_("%(name)s cannot be approved yet: its contact address has not confirmed the pledge.",
+                name=business.organisation))
     return redirect(url_for(".business_queue", slug=campaign.slug), 303)
 
 

@@ -22,7 +22,7 @@ from ..campaigns import image_folder
 from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
 from ..page_reads import live_campaign
-from ..public_forms import BusinessForm, ConfirmForm, sign_form_class
+from ..public_forms import BusinessForm, ConfirmForm, PublicForm, sign_form_class
 from ..shared_pages import cache_publicly
 from ..sharing import share_links
 from ..windows import calendar_file
@@ -40,6 +40,16 @@ def _public_campaign(slug: str) -> Campaign:
 
 def _per_campaign_ip() -> str:
     return f"{request.remote_addr}:{request.view_args.get('slug', '')}"
+
+
+def _per_ip() -> str:
+    return request.remote_addr or ""
+
+
+# Signing and business pledges from one client address, across every
+# campaign: a flood spread over many campaigns meets this limit too.
+_any_campaign = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SIGN_ANY_CAMPAIGN"], scope="signing",
+                                     key_func=_per_ip)
 
 
 @bp.get("/")
@@ -70,6 +80,7 @@ def _refuse_forged(form) -> None:
 @bp.post("/c/<slug>/sign")
 @csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN"], key_func=_per_campaign_ip)
+@_any_campaign
 def sign(slug: str):
     """Store a pending signature; the same thank-you page whatever happened,
     so the form never tells whether an address has signed before."""
@@ -109,8 +120,12 @@ def thanks(slug: str):
 @bp.post("/c/<slug>/business")
 @csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_BUSINESS"], key_func=_per_campaign_ip)
+@_any_campaign
 def join_as_business(slug: str):
-    """A business pledges to pause its ads; it shows once approved."""
+    """A business pledges to pause its ads: its contact address is asked to
+    confirm, and it shows once confirmed and approved. The same thank-you
+    page whatever happened, so the form never tells whether a name has
+    joined before."""
     campaign = _public_campaign(slug)
     if campaign.kind != Kind.BOYCOTT or not campaign.is_open:
         abort(404)
@@ -136,7 +151,35 @@ def join_as_business(slug: str):
 
 @bp.get("/c/<slug>/business/thanks")
 def business_thanks(slug: str):
+    """After pledging: look for the confirmation link in the contact inbox."""
     return page_after_signing(slug, "public/business_thanks.html") or abort(404)
+
+
+@bp.route("/business/confirm/<token>", methods=["GET", "POST"])
+@csrf.exempt  # checked by the form itself: see shared_pages
+@limiter.limit(lambda: current_app.config["RATELIMIT_CONFIRM"], methods=["POST"])
+def business_confirm(token: str):
+    """The contact address of a business pledge confirms it. GET shows a
+    button; only the POST confirms, because mail scanners follow links in
+    emails. The form carries the confirm pages' own page token."""
+    link = tokens.business_link(token)
+    if link is None:
+        abort(404)
+    form = PublicForm()
+    if request.method == "POST":
+        form.validate()
+        _refuse_forged(form)
+        page = businesses.confirm_pledge(link.business_id, link.expired)
+    else:
+        page = businesses.confirmation_page(link.business_id, link.expired)
+    if page is None:
+        abort(404)
+    if page.refusal is not None:
+        return render_template("public/business_confirm_refused.html", page=page, refusal=page.refusal.value,
+                               days=current_app.config["BUSINESS_CONFIRM_DAYS"]), 410
+    if not page.confirmed:
+        return render_template("public/business_confirm.html", page=page, form=form)
+    return render_template("public/business_confirmed.html", page=page)
 
 
 @bp.get("/media/<name>")
@@ -172,21 +215,33 @@ def calendar(slug: str):
 @csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_CONFIRM"], methods=["POST"])
 def confirm(token: str):
-    """GET shows a button; only the POST confirms, because mail scanners
-    follow links in emails."""
+    """GET shows what will be recorded and a button; only the POST confirms,
+    because mail scanners follow links in emails. The person who confirms
+    decides: the name, country and choices they send are what is stored."""
     signature_id = tokens.signature_id_for(tokens.CONFIRM, token)
     if signature_id is None:
         abort(404)
     form = ConfirmForm()
+    page = signing.confirmation_page(signature_id) if request.method == "GET" else None
     if request.method == "POST":
-        form.validate()
+        valid = form.validate()
         _refuse_forged(form)
-        page = signing.confirm(signature_id)
-    else:
-        page = signing.confirmation_page(signature_id)
+        if valid:
+            page = signing.confirm(signature_id, signing.Choices(
+                given_name=form.given_name.data, family_name=form.family_name.data, country=form.country.data,
+                email_opt_in=form.email_opt_in.data, show_name=form.show_name.data))
+        else:
+            page = signing.confirmation_page(signature_id)
+            if page is not None and page.status == SignatureStatus.PENDING and page.refusal is None:
+                return confirm_page(page.campaign, form, 422)
     if page is None:
         abort(404)
+    if page.refusal is not None:
+        return render_template("public/confirm_refused.html", campaign=page.campaign, refusal=page.refusal.value,
+                               days=current_app.config["CONFIRM_LINK_DAYS"]), 410
     if page.status == SignatureStatus.PENDING:
+        if request.method == "GET":
+            form = ConfirmForm(data=vars(page.choices) if page.choices else None)
         return confirm_page(page.campaign, form)
     return render_template(
         "public/confirmed.html",
@@ -203,7 +258,14 @@ def unsubscribe(token: str):
     signature = subscriptions.signature_for_unsubscribe(token)
     if signature is None:
         abort(404)
-    return render_template("public/unsubscribe.html", campaign=signature.campaign)
+    waiting = subscriptions.waiting_while_stopped(signature)
+    if waiting is not None:
+        waiting = [(title, url_for(".confirm", token=tokens.token_for(tokens.CONFIRM, signature_id)))
+                   for title, signature_id in waiting]
+    response = make_response(render_template("public/unsubscribe.html", campaign=signature.campaign,
+                                              waiting=waiting))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/unsubscribe/<token>")

@@ -56,6 +56,17 @@ def confirmation_email(smtp, address: str):
     return email
 
 
+def confirm_the_business_pledge(page, smtp, deliver, address: str) -> None:
+    """The business's contact opens the emailed link and presses the button."""
+    deliver()
+    [email] = [m for m in smtp.to(address) if m.subject.startswith("Confirm")]
+    match = re.search(r"https?://\S+/business/confirm/\S+", email.text)
+    assert match, f"no confirmation link in the email:\n{email.text}"
+    page.goto(match.group(0))
+    press(page, "Confirm our pledge")
+    expect(page.get_by_role("heading", name="Your pledge is confirmed")).to_be_visible()
+
+
 def confirmation_link(email) -> str:
     """The confirmation link as the person reads it in the plain-text email."""
     match = _CONFIRM_URL.search(email.text)

@@ -8,6 +8,7 @@ from campaign.models import Kind
 from ..builders import make_campaign
 from .steps import (
     businesses_section,
+    confirm_the_business_pledge,
     confirmation_email,
     confirmation_link,
     expect,
@@ -50,7 +51,7 @@ def test_signer_named_like_markup_is_shown_as_text(app, page, smtp, deliver):
 
 
 @pytest.mark.browser
-def test_business_named_like_markup_is_shown_as_text(app, page, runner):
+def test_business_named_like_markup_is_shown_as_text(app, page, runner, smtp, deliver):
     """A business whose name is markup, once approved, is listed as the
     characters it typed and runs nothing."""
     with app.app_context():
@@ -62,7 +63,8 @@ def test_business_named_like_markup_is_shown_as_text(app, page, runner):
     field(page, "Contact email").fill("owner@svg-co.co.uk")
     field(page, "Company size").select_option(label="1-9 people")
     press(page, "Join as a business")
-    expect(page.get_by_role("heading", name="Thank you for joining")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    confirm_the_business_pledge(page, smtp, deliver, "owner@svg-co.co.uk")
     result = runner.invoke(args=["campaign", "approve-business", slug, BUSINESS_NAME])
     assert result.exit_code == 0, result.output
 

@@ -95,3 +95,37 @@ def _assert_just_above(message, control, within_px: float = 24):
     gap = below["y"] - (above["y"] + above["height"])
     assert 0 <= gap <= within_px, f"message is {gap:.0f}px from its field"
     assert abs(above["x"] - below["x"]) <= within_px, "message is not aligned with its field"
+
+
+@pytest.mark.browser
+def test_the_confirmer_sees_what_will_be_recorded_and_a_change_made_there_is_stored(app, site, new_page, smtp,
+                                                                                    deliver):
+    """Someone signed with Ada's address as "Mallory"; Ada opens the emailed
+    link, sees the name and choices that would be recorded, corrects them
+    by keyboard, and what she confirms is what the public list shows."""
+    with app.app_context():
+        slug = make_campaign(slug="whose-choice", title="Whose choice", goal=10).slug
+    page = new_page(java_script_enabled=False)
+    page.goto(f"/c/{slug}")
+    fill_in_the_pledge(page, first_name="Mallory", email="ada@example.com", country="France", show_name=False)
+    press(page, "Sign the pledge")
+    deliver()
+
+    page.goto(confirmation_link(confirmation_email(smtp, "ada@example.com")))
+    expect(page.get_by_role("heading", name="What we will record")).to_be_visible()
+    expect(field(page, "First name")).to_have_value("Mallory")
+    expect(field(page, "Country")).to_have_value("FR")
+    expect(field(page, "Show my first name on the public list")).not_to_be_checked()
+    expect(field(page, "Email me updates about this campaign")).not_to_be_checked()
+
+    field(page, "First name").fill("Ada")
+    field(page, "Country").select_option(label="United Kingdom")
+    field(page, "Show my first name on the public list").focus()
+    page.keyboard.press("Space")
+    press(page, "Confirm my signature")
+    expect(page.get_by_role("heading", name="Your signature is confirmed")).to_be_visible()
+
+    page.get_by_role("link", name="Back to the campaign").click()
+    expect(signature_count(page)).to_have_text("1")
+    expect(signers_list(page)).to_have_text(["Ada United Kingdom"])
+    expect(page.get_by_text("Mallory")).to_have_count(0)

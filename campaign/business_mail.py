@@ -1,0 +1,77 @@
+"""The email that asks a business pledge's contact address to confirm it.
+
+Anyone may type any address into the business form, so this email carries
+nothing the pledger typed (no organisation name, no website): only the
+campaign's title and the link, so it cannot be used to send someone else a
+message of the pledger's choosing. It is queued as a small row naming the
+entry, rendered when it is sent (a mail merge per campaign, as signatures'
+confirmations are), counted against the mailbox's allowance of emails it
+did not ask for, and not sent at all if the entry is gone or has been
+confirmed meanwhile."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Row, select
+
+from . import outbox, tokens
+from .extensions import db
+from .links import absolute_url
+from .mail_merge import MailMerge, OutgoingEmail, render_email
+from .models import Business, Campaign
+from .skeletons import slot
+
+BUSINESS_CONFIRMATION = "business_confirmation"
+
+
+@dataclass
+class _Batch:
+    entries: dict[int, Row]   # id, confirmed_at, campaign_id, title, slug
+    confirm_link: Callable[[int], str]
+    merges: dict[int, MailMerge] = field(default_factory=dict)
+
+    def merge(self, entry: Row) -> MailMerge:
+        """The campaign's email, with a slot for the link: built once per campaign and batch."""
+        merge = self.merges.get(entry.campaign_id)
+        if merge is None:
+            subject, text, html = render_email("business_confirm", {
+                "campaign": {"title": entry.title, "slug": entry.slug},
+                "confirm_url": slot("confirmurl"),
+                "campaign_url": absolute_url("public.campaign_page", slug=entry.slug),
+            })
+            merge = self.merges[entry.campaign_id] = MailMerge(subject, text, html, ("confirmurl",))
+        return merge
+
+
+def _load(rows: list[outbox.Delivery]) -> _Batch:
+    ids = {row.business_id for row in rows if row.business_id}
+    found = db.session.execute(
+        select(Business.id, Business.confirmed_at, Business.campaign_id, Campaign.title, Campaign.slug)
+        .join(Campaign, Campaign.id == Business.campaign_id).where(Business.id.in_(ids))
+    ).all() if ids else []
+    return _Batch({row.id: row for row in found}, tokens.links_for(tokens.CONFIRM_BUSINESS))
+
+
+def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
+    entry = batch.entries.get(row.business_id)
+    if entry is None:
+        return "business removed"
+    if entry.confirmed_at is not None:
+        return "business confirmed"
+    return None
+
+
+def _render(batch: _Batch, row: outbox.Delivery) -> OutgoingEmail:
+    entry = batch.entries[row.business_id]
+    return batch.merge(entry).message(row.recipient, {"confirmurl": batch.confirm_link(entry.id)})
+
+
+outbox.register_kind(outbox.MessageKind(BUSINESS_CONFIRMATION, load=_load, still_wanted=_still_wanted,
+                                        render=_render, capped=True))
+
+
+def queue_confirmation(business_id: int, contact_email: str) -> None:
+    """Queue the email that asks ``contact_email`` to confirm the entry, in
+    the caller's transaction; the caller commits."""
+    outbox.enqueue(BUSINESS_CONFIRMATION, contact_email, business_id=business_id)
