@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from . import business_mail
@@ -101,7 +102,7 @@ def _ask_again(campaign_id: int, key: str, domain: str, now: dt.datetime) -> Non
 
 class Refusal(enum.StrEnum):
     """Why a confirmation link no longer confirms anything."""
-    EXPIRED = "expired"      # older than BUSINESS_CONFIRM_DAYS
+    EXPIRED = "expired"      # CONFIRM_LINK_DAYS after the latest email that carried it
     CLOSED = "closed"        # the campaign has closed
     NOT_OPEN = "not_open"    # the campaign is back to draft
 
@@ -119,17 +120,25 @@ class PledgeConfirmation:
     confirmed_now: bool = False  # this request confirmed it
 
 
-def confirmation_page(business_id: int, link_expired: bool) -> PledgeConfirmation | None:
+def _link_expired(now: dt.datetime):
+    """Whether the entry's confirmation link is older than CONFIRM_LINK_DAYS:
+    counted from the latest email that carried one."""
+    expired_before = now - dt.timedelta(days=current_app.config["CONFIRM_LINK_DAYS"])
+    return func.coalesce(Business.last_emailed_at, Business.created_at) < expired_before
+
+
+def confirmation_page(business_id: int) -> PledgeConfirmation | None:
     """What the link of an entry shows; None if the entry is gone. Changes nothing."""
     row = db.session.execute(
-        select(Business.confirmed_at, Campaign.slug, Campaign.title, Campaign.pledge_text, Campaign.status)
+        select(Business.confirmed_at, Campaign.slug, Campaign.title, Campaign.pledge_text, Campaign.status,
+               _link_expired(utcnow()).label("link_expired"))
         .join(Campaign, Campaign.id == Business.campaign_id).where(Business.id == business_id)
     ).first()
     if row is None:
         return None
     confirmed = row.confirmed_at is not None
     return PledgeConfirmation(row.slug, row.title, row.pledge_text, confirmed,
-                              _refusal(row.status, confirmed, link_expired))
+                              _refusal(row.status, confirmed, bool(row.link_expired)))
 
 
 def _refusal(campaign_status: str, confirmed: bool, link_expired: bool) -> Refusal | None:
@@ -142,20 +151,20 @@ def _refusal(campaign_status: str, confirmed: bool, link_expired: bool) -> Refus
     return None
 
 
-def confirm_pledge(business_id: int, link_expired: bool) -> PledgeConfirmation | None:
+def confirm_pledge(business_id: int) -> PledgeConfirmation | None:
     """Record that the entry's contact address confirmed it, once: a second
-    confirmation changes nothing. Nothing changes if the page would refuse."""
-    page = confirmation_page(business_id, link_expired)
-    if page is None or page.refusal is not None or page.confirmed:
-        return page
+    confirmation changes nothing; nor does a link that has expired or a
+    campaign that is not live (the page says why)."""
+    now = utcnow()
     campaign_is_live = select(Campaign.id).where(
         Campaign.id == Business.campaign_id, Campaign.status == CampaignStatus.LIVE).exists()
     confirmed_now = db.session.execute(
-        update(Business).where(Business.id == business_id, Business.confirmed_at.is_(None), campaign_is_live)
-        .values(confirmed_at=utcnow()).execution_options(synchronize_session=False)
+        update(Business).where(Business.id == business_id, Business.confirmed_at.is_(None), campaign_is_live,
+                               ~_link_expired(now))
+        .values(confirmed_at=now).execution_options(synchronize_session=False)
     ).rowcount == 1
     db.session.commit()
-    page = confirmation_page(business_id, link_expired)
+    page = confirmation_page(business_id)
     if page is None:
         return None
     return PledgeConfirmation(page.campaign_slug, page.campaign_title, page.pledge_text, page.confirmed,

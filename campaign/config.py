@@ -56,7 +56,8 @@ class Defaults:
     # signed" notes), across all campaigns and address variants; past the
     # cap the signing still succeeds but nothing is sent until the window
     # frees. Rules of the email system: RATELIMIT_ENABLED does not switch them off.
-    # A confirmation link expires this many days after it was emailed.
+    # A confirmation link (a signature's, a business pledge's) expires this
+    # many days after the latest email that carried it.
     CONFIRM_LINK_DAYS = 30
     MAILBOX_UNCONFIRMED_PER_HOUR = 3
     MAILBOX_UNCONFIRMED_PER_DAY = 10
@@ -78,7 +79,6 @@ class Defaults:
     RATELIMIT_SIGN_ANY_CAMPAIGN = "20 per minute;120 per hour"
     RATELIMIT_CONFIRM = "30 per minute"
     RATELIMIT_BUSINESS = "5 per minute;20 per hour"
-    BUSINESS_CONFIRM_DAYS = 30  # a business pledge's emailed confirmation link works this many days
     RATELIMIT_UNSUBSCRIBE = "30 per minute"
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock

@@ -593,7 +593,7 @@ def boycott(organiser):
         businesses.join_as_business(campaign, businesses.BusinessPledge(
             name, f"https://{name.split()[0].lower()}.example", "ads@example.com", "10-49"))
     for business in campaign.businesses:  # their contact addresses followed the emailed link
-        businesses.confirm_pledge(business.id, link_expired=False)
+        businesses.confirm_pledge(business.id)
     return campaign
 
 

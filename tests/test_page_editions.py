@@ -85,7 +85,7 @@ def test_a_business_shows_once_approved_and_a_new_pledge_changes_nothing(ctx, cl
                                                                     "ads@acme.example", "1-9"))
     assert _edition(campaign) == before, "a pledge waiting for a decision is not on the page"
     assert "Acme Widgets" not in _text(client, campaign.slug)
-    businesses.confirm_pledge(campaign.businesses[0].id, link_expired=False)
+    businesses.confirm_pledge(campaign.businesses[0].id)
     assert _edition(campaign) == before, "nor is one its contact address confirmed"
     businesses.decide_business(campaign, "Acme Widgets", BusinessStatus.APPROVED)
     assert "Acme Widgets" in _text(client, campaign.slug)

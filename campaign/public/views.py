@@ -162,21 +162,21 @@ def business_confirm(token: str):
     """The contact address of a business pledge confirms it. GET shows a
     button; only the POST confirms, because mail scanners follow links in
     emails. The form carries the confirm pages' own page token."""
-    link = tokens.business_link(token)
-    if link is None:
+    business_id = tokens.signature_id_for(tokens.CONFIRM_BUSINESS, token)
+    if business_id is None:
         abort(404)
     form = PublicForm()
     if request.method == "POST":
         form.validate()
         _refuse_forged(form)
-        page = businesses.confirm_pledge(link.business_id, link.expired)
+        page = businesses.confirm_pledge(business_id)
     else:
-        page = businesses.confirmation_page(link.business_id, link.expired)
+        page = businesses.confirmation_page(business_id)
     if page is None:
         abort(404)
     if page.refusal is not None:
         return render_template("public/business_confirm_refused.html", page=page, refusal=page.refusal.value,
-                               days=current_app.config["BUSINESS_CONFIRM_DAYS"]), 410
+                               days=current_app.config["CONFIRM_LINK_DAYS"]), 410
     if not page.confirmed:
         return render_template("public/business_confirm.html", page=page, form=form)
     return render_template("public/business_confirmed.html", page=page)

@@ -67,7 +67,7 @@ def test_phone_user_is_not_pushed_sideways_by_a_long_public_name(app, new_page):
             organisation="M" * 200, website="https://long.co.uk",
             contact_email="owner@long.co.uk", company_size="1-9",
         ))
-        businesses.confirm_pledge(campaign.businesses[0].id, link_expired=False)
+        businesses.confirm_pledge(campaign.businesses[0].id)
         businesses.decide_business(campaign, "M" * 200, BusinessStatus.APPROVED)
         slug = campaign.slug
     page = new_page(viewport=PHONE)
