@@ -9,10 +9,11 @@ system, not HTTP rate limits: switching those off leaves these on."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy import bindparam, delete, select, update
 
 from .extensions import db, dialect_insert
 from .identity import normalise_email
@@ -33,41 +34,50 @@ def suppressed(mailboxes: Iterable[str]) -> set[str]:
         select(Suppression.email_normalised).where(Suppression.email_normalised.in_(wanted))).scalars())
 
 
-def _spend():
-    """INSERT ... ON CONFLICT DO UPDATE ... WHERE: counts one more email in
-    the mailbox's hour and day windows (a window past its length starts
-    again from now) if both are below their caps, and returns a row only
-    then. The conflict locks the mailbox's row, so racing workers cannot
-    both take the last email of a window."""
-    table = MailboxAllowance.__table__
-    statement = dialect_insert(table).values(
-        mailbox=bindparam("mailbox"), hour_from=bindparam("now"), hour_sent=1, day_from=bindparam("now"), day_sent=1)
-    hour_over = table.c.hour_from <= bindparam("hour_ago")
-    day_over = table.c.day_from <= bindparam("day_ago")
-    return statement.on_conflict_do_update(
-        index_elements=["mailbox"],
-        set_={
-            "hour_from": case((hour_over, bindparam("now")), else_=table.c.hour_from),
-            "hour_sent": case((hour_over, 1), else_=table.c.hour_sent + 1),
-            "day_from": case((day_over, bindparam("now")), else_=table.c.day_from),
-            "day_sent": case((day_over, 1), else_=table.c.day_sent + 1),
-        },
-        where=((hour_over | (table.c.hour_sent < bindparam("per_hour")))
-               & (day_over | (table.c.day_sent < bindparam("per_day")))),
-    ).returning(table.c.mailbox)
-
-
-def spend_allowance(mailbox: str, now: dt.datetime) -> bool:
-    """Count one unconfirmed email to ``mailbox``, in the caller's
-    transaction; False (and nothing counted) if its hour or day cap is
-    reached: the email must not be sent."""
+def spend_allowances(wanted: list[str], now: dt.datetime) -> list[bool]:
+    """For a batch of unconfirmed emails to the mailboxes ``wanted`` (in the
+    order they would be sent), which may go: each mailbox's allowance is
+    spent on its first emails in that order while its hour and day windows
+    have room (a window past its length starts again from now). In the
+    caller's transaction, in three statements whatever the batch's size: the
+    mailboxes' rows are made sure of, then read and locked in one order (so
+    racing workers wait for each other, never deadlock, and never both take
+    the last email of a window), then written back."""
+    if not wanted:
+        return []
     config = current_app.config
-    row = db.session.connection().execute(cached("mailbox allowance", _spend), {
-        "mailbox": mailbox, "now": now,
-        "hour_ago": now - dt.timedelta(hours=1), "day_ago": now - dt.timedelta(days=1),
-        "per_hour": config["MAILBOX_UNCONFIRMED_PER_HOUR"], "per_day": config["MAILBOX_UNCONFIRMED_PER_DAY"],
-    }).first()
-    return row is not None
+    per_hour, per_day = config["MAILBOX_UNCONFIRMED_PER_HOUR"], config["MAILBOX_UNCONFIRMED_PER_DAY"]
+    asked = Counter(wanted)
+    names = sorted(asked)
+    session = db.session.connection()
+    session.execute(cached("mailbox allowance: ensure", lambda: dialect_insert(MailboxAllowance.__table__)
+                           .on_conflict_do_nothing(index_elements=["mailbox"])),
+                    [{"mailbox": name, "hour_from": now, "hour_sent": 0, "day_from": now, "day_sent": 0}
+                     for name in names])
+    table = MailboxAllowance.__table__
+    held = session.execute(select(table).where(table.c.mailbox.in_(names)).order_by(table.c.mailbox)
+                           .with_for_update()).all()
+    granted, changes = {}, []
+    for row in held:
+        hour_from, hour_sent = (now, 0) if row.hour_from <= now - dt.timedelta(hours=1) else (row.hour_from,
+                                                                                               row.hour_sent)
+        day_from, day_sent = (now, 0) if row.day_from <= now - dt.timedelta(days=1) else (row.day_from, row.day_sent)
+        n = max(0, min(asked[row.mailbox], per_hour - hour_sent, per_day - day_sent))
+        granted[row.mailbox] = n
+        if n:
+            changes.append({"key": row.mailbox, "new_hour_from": hour_from, "new_hour_sent": hour_sent + n,
+                            "new_day_from": day_from, "new_day_sent": day_sent + n})
+    if changes:
+        session.execute(cached("mailbox allowance: spend", lambda: update(table)
+                               .where(table.c.mailbox == bindparam("key"))
+                               .values({name: bindparam(f"new_{name}")
+                                        for name in ("hour_from", "hour_sent", "day_from", "day_sent")})),
+                        changes)
+    allowed = []
+    for name in wanted:
+        allowed.append(granted.get(name, 0) > 0)
+        granted[name] = granted.get(name, 0) - 1
+    return allowed
 
 
 def forget_spent_windows(now: dt.datetime) -> int:

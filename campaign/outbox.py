@@ -305,11 +305,11 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
         route = routes.setdefault(kind.transport, _Route(_transports[kind.transport]))
         route.rows.extend(kind_rows)
     pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
-    suppressed = mailboxes.suppressed(mailboxes.mailbox_of(row.recipient) for row in rows)
+    refused = _refusals([row for route in routes.values() for row in route.rows], loaded)
     for route in routes.values():
         route.rows.sort(key=lambda r: r.id)
         try:
-            _deliver_route(route, loaded, pace, result, suppressed)
+            _deliver_route(route, loaded, pace, result, refused)
         finally:
             if route.connection is not None:
                 route.connection.close()
@@ -317,25 +317,35 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
     return result
 
 
-def _refused(kind: MessageKind, row: Delivery, suppressed: set[str]) -> str | None:
-    """Why the mailbox rules keep this message from going out, if they do.
-    The allowance is spent on a message's first attempt only."""
-    if not (kind.suppressible or kind.capped):
-        return None
-    mailbox = mailboxes.mailbox_of(row.recipient)
-    if kind.suppressible and mailbox in suppressed:
-        return "mailbox stopped all email"
-    if kind.capped and row.attempts == 0 and not mailboxes.spend_allowance(mailbox, utcnow()):
-        return "mailbox allowance reached"
-    return None
+def _refusals(rows: list[Delivery], loaded: dict) -> dict[int, str]:
+    """Why each message of a batch that must not go out does not: its kind
+    no longer wants it, or the mailbox rules (see ``mailboxes``) keep it
+    back. A capped message spends its mailbox's allowance on its first
+    attempt only, in the order the batch sends them."""
+    refused: dict[int, str] = {}
+    mailbox = {row.id: mailboxes.mailbox_of(row.recipient) for row in rows}
+    suppressed = mailboxes.suppressed(mailbox.values())
+    capped = []
+    for row in sorted(rows, key=lambda r: r.id):
+        kind = _kinds[row.kind]
+        reason = kind.still_wanted(loaded[row.kind], row)
+        if reason is None and kind.suppressible and mailbox[row.id] in suppressed:
+            reason = "mailbox stopped all email"
+        if reason is not None:
+            refused[row.id] = reason
+        elif kind.capped and row.attempts == 0:
+            capped.append(row)
+    allowed = mailboxes.spend_allowances([mailbox[row.id] for row in capped], utcnow())
+    refused.update({row.id: "mailbox allowance reached" for row, ok in zip(capped, allowed, strict=True) if not ok})
+    return refused
 
 
-def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult, suppressed: set[str]) -> None:
+def _deliver_route(route: _Route, loaded: dict, pace: _Pace, result: BatchResult, refused: dict[int, str]) -> None:
     pending = list(route.rows)
     while pending:
         row = pending[0]
         kind = _kinds[row.kind]
-        reason = kind.still_wanted(loaded[row.kind], row) or _refused(kind, row, suppressed)
+        reason = refused.get(row.id)
         if reason:
             _settle(row, OutboxStatus.SKIPPED, reason)
             result.skipped += 1

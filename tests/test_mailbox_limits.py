@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from campaign import subscriptions
 from campaign.extensions import db
@@ -66,11 +66,15 @@ def test_the_mailbox_cap_holds_for_a_day_and_frees_with_its_windows(app, client,
         campaign_slugs = [make_campaign(slug=f"c{n}").slug for n in range(12)]
     tokens = page_tokens(client, campaign_slugs)
 
-    def an_hour_passes():
+    def time_passes(**elapsed):
         with app.app_context():
-            db.session.execute(update(MailboxAllowance).values(
-                hour_from=MailboxAllowance.hour_from - dt.timedelta(hours=1, minutes=1)))
+            for allowance in db.session.execute(select(MailboxAllowance)).scalars():
+                allowance.hour_from -= dt.timedelta(**elapsed)
+                allowance.day_from -= dt.timedelta(**elapsed) if "days" in elapsed else dt.timedelta()
             db.session.commit()
+
+    def an_hour_passes():
+        time_passes(hours=1, minutes=1)
 
     sent = []
     for n, slug in enumerate(campaign_slugs):
@@ -81,10 +85,7 @@ def test_the_mailbox_cap_holds_for_a_day_and_frees_with_its_windows(app, client,
             an_hour_passes()
     # Three an hour, and never more than ten a day.
     assert sent == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10]
-    with app.app_context():
-        db.session.execute(update(MailboxAllowance).values(
-            day_from=MailboxAllowance.day_from - dt.timedelta(days=1, minutes=1)))
-        db.session.commit()
+    time_passes(days=1, minutes=1)
     sign_from(client, "c0", "203.0.113.9", tokens["c0"], email="sam@example.org")
     deliver()
     assert len(smtp.to("sam@example.org")) == 11, "the next day's window frees"
@@ -267,7 +268,7 @@ def test_racing_workers_cannot_both_take_the_last_email_of_a_window(app, backend
     def spend(_):
         with app.app_context():
             barrier.wait()
-            spent = mailboxes.spend_allowance("raced@example.org", utcnow())
+            [spent] = mailboxes.spend_allowances(["raced@example.org"], utcnow())
             db.session.commit()
             db.session.remove()
             return spent
@@ -275,3 +276,14 @@ def test_racing_workers_cannot_both_take_the_last_email_of_a_window(app, backend
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(spend, range(20)))
     assert results.count(True) == app.config["MAILBOX_UNCONFIRMED_PER_HOUR"] == 3
+
+
+def test_a_batch_spends_each_mailbox_s_allowance_on_its_first_emails(app):
+    from campaign import mailboxes
+    from campaign.models import utcnow
+    with app.app_context():
+        first = mailboxes.spend_allowances(["a@x.org", "b@x.org", "a@x.org", "a@x.org", "a@x.org", "b@x.org"],
+                                           utcnow())
+        assert first == [True, True, True, True, False, True]
+        assert mailboxes.spend_allowances(["b@x.org", "b@x.org", "c@x.org"], utcnow()) == [True, False, True]
+        db.session.commit()
