@@ -113,4 +113,14 @@ class Defaults:
     IMAGE_MAX_PIXELS_SIDE = 4000  # widest or tallest image taken, read from its header before any pixel is decoded
 
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    # Per account *and* client address: someone else's guesses never count against you.
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"
+    # After this many failed logins to one address, an attempt from a browser
+    # that has not logged in to it before waits 1 s, then 2, 4, ... up to the
+    # maximum; a browser that has (a signed device cookie) is never delayed.
+    LOGIN_FAILURES_BEFORE_DELAY = 5
+    LOGIN_DELAY_MAX_SECONDS = 600
+    LOGIN_DEVICE_DAYS = 365
+    # Organiser sessions end after this long without a request, and this long after login.
+    ORGANISER_IDLE_MINUTES = 120
+    ORGANISER_SESSION_HOURS = 12

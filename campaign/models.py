@@ -359,6 +359,33 @@ class Organiser(UserMixin, db.Model):
         return self.active
 
 
+class OrganiserSession(db.Model):
+    """A logged-in organiser's session, kept on the server so it can be
+    ended: the session cookie carries a random id whose hash is the key. It
+    lasts until logged out, ended with the others ("log out everywhere",
+    deactivation), idle too long or too old (see signins)."""
+
+    __tablename__ = "organiser_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins for one address (known or not, so that it says nothing
+    of which addresses have accounts): after a few, attempts from a browser
+    that has never logged in to it must wait, longer after each failure."""
+
+    __tablename__ = "login_throttle"
+
+    login: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Membership(db.Model):
     __tablename__ = "membership"
 

@@ -56,6 +56,7 @@ GENUINE = {
     "public.unsubscribe_now": {"scope": "all"},
     "organiser.login": {"email": "admin@example.com", "password": PASSWORD},
     "organiser.logout": {},
+    "organiser.organiser_account": {"action": "deactivate"},
     "organiser.manage_organisers": {"email": "new-organiser@example.com", "password": "a long enough password"},
     "organiser.new_campaign": {
         "kind": "pledge", "slug": "brand-new", "title": "Brand new", "summary": "One sentence.",

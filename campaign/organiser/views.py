@@ -9,16 +9,18 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import broadcasts, businesses, campaigns, charts, counts, exports, moderation, organisers, questions
+from .. import broadcasts, businesses, campaigns, charts, counts, exports, moderation, organisers, questions, signins
 from ..campaign_page import render_campaign
 from ..extensions import db, limiter, login_manager
 from ..models import (
@@ -63,13 +65,20 @@ def never_cache(response):
 
 @login_manager.user_loader
 def load_organiser(organiser_id: str) -> Organiser | None:
+    """The organiser of this request's session, only while the session is
+    live on the server (see signins) and the organiser active."""
     if not organiser_id.isdigit():
         return None
-    return db.session.get(Organiser, int(organiser_id))
+    return signins.organiser_of_session(int(organiser_id), session.get(_SESSION_ID))
+
+
+# The session cookie's key for the server-side session id.
+_SESSION_ID = "organiser_session"
 
 
 def _login_account_key() -> str:
-    return "login:" + organisers.normalise_login(request.form.get("email", ""))[:320]
+    """Per account and client address: a stranger's guesses never use up yours."""
+    return f"login:{request.remote_addr}:" + organisers.normalise_login(request.form.get("email", ""))[:320]
 
 
 def member_campaign(view):
@@ -109,24 +118,60 @@ def admin_only(view):
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_login_account_key)
 def login():
-    """One message for a wrong password and an unknown address alike."""
+    """One message for a wrong password and an unknown address alike. After
+    repeated failures an address asks browsers it has never logged in from
+    to wait (see signins); logging in starts a new session cookie."""
     form = LoginForm()
-    error = None
+    error, status = None, 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        organiser = organisers.authenticate(form.email.data, form.password.data)
+        login = organisers.normalise_login(form.email.data)
+        known_device = signins.is_known_device(login, request.cookies.get(signins.DEVICE_COOKIE))
+        wait = signins.seconds_to_wait(login, known_device)
+        organiser = None if wait else organisers.authenticate(form.email.data, form.password.data)
         if organiser is not None:
+            signins.record_success(login)
+            # A new session, and with it a new CSRF token (Flask-WTF keeps
+            # the one it made for this request in g: forget that too).
+            session.clear()
+            g.pop("csrf_token", None)
+            session[_SESSION_ID] = signins.start_session(organiser)
             login_user(organiser)
-            return redirect(safe_next(request.args.get("next"), url_for(".index")), 303)
-        error = _("The email address or password is not right.")
-    status = 422 if request.method == "POST" else 200
+            response = redirect(safe_next(request.args.get("next"), url_for(".index")), 303)
+            response.set_cookie(signins.DEVICE_COOKIE, signins.device_cookie_for(login),
+                                max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400, path="/organiser",
+                                secure=request.is_secure, httponly=True, samesite="Strict")
+            return response
+        if wait:
+            error, status = _("Too many failed attempts for this address. Try again in %(n)s seconds.", n=wait), 429
+        else:
+            signins.record_failure(login)
+            error = _("The email address or password is not right.")
     return render_template("organiser/login.html", form=form, error=error), status
+
+
+def _log_out() -> None:
+    signins.end_session(session.get(_SESSION_ID))
+    logout_user()
+    session.clear()
+    g.pop("csrf_token", None)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    """Ends this session on the server: its cookie is worth nothing after."""
+    _log_out()
     flash(_("You have logged out."))
+    return redirect(url_for(".login"), 303)
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """Ends every session of this organiser, on every device."""
+    signins.end_all_sessions(current_user)
+    _log_out()
+    flash(_("You have logged out on every device."))
     return redirect(url_for(".login"), 303)
 
 
@@ -154,6 +199,23 @@ def manage_organisers():
             return redirect(url_for(".manage_organisers"), 303)
     status = 422 if form.errors else 200
     return render_template("organiser/organisers.html", form=form, organisers=organisers.all_organisers()), status
+
+
+@bp.post("/organisers/<int:organiser_id>/account")
+@admin_only
+def organiser_account(organiser_id: int):
+    """Deactivate an organiser (every session of theirs ends at once) or
+    reactivate one. Not oneself: an admin cannot lock themselves out."""
+    action = posted_action({"deactivate", "reactivate"})
+    organiser = db.session.get(Organiser, organiser_id)
+    if organiser is None or organiser.id == current_user.id:
+        abort(404)
+    signins.set_active(organiser, action == "reactivate")
+    if action == "deactivate":
+        flash(_("%(email)s is deactivated and logged out everywhere.", email=organiser.email))
+    else:
+        flash(_("%(email)s can log in again.", email=organiser.email))
+    return redirect(url_for(".manage_organisers"), 303)
 
 
 # --- Campaigns --------------------------------------------------------------
