@@ -386,6 +386,45 @@ class LoginThrottle(db.Model):
     last_failed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Invitation(db.Model):
+    """An admin's invitation to an address: to a campaign, or as an admin.
+    The emailed link lets the invitee set a password (or, with an account
+    already, accept); it works once, for INVITATION_DAYS."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    as_admin: Mapped[bool] = mapped_column(default=False)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    campaign: Mapped[Campaign | None] = relationship()
+    invited_by: Mapped[Organiser | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Something an organiser did that changed or exported data, or a login
+    (failed ones too): who, when, what, and a keyed hash of the client
+    address. ``detail`` says what without personal data."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_organiser_created", "organiser_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    organiser: Mapped[Organiser | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
+
+
 class Membership(db.Model):
     __tablename__ = "membership"
 
