@@ -123,7 +123,7 @@ def register_extensions(app: Flask) -> None:
 def register_deliveries() -> None:
     """The outbox's transports, kinds of message and producers: each module
     registers its own when it is imported."""
-    from . import broadcasts, business_mail, signature_mail, smtp, update_mail  # noqa: F401
+    from . import account_mail, broadcasts, business_mail, signature_mail, smtp, update_mail  # noqa: F401
 
 
 def register_health(app: Flask) -> None:
@@ -140,7 +140,7 @@ def register_health(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .dev.views import bp as dev_bp
-    from .organiser import question_editor  # noqa: F401  (its pages join the organiser blueprint)
+    from .organiser import activity, question_editor  # noqa: F401  (their pages join the organiser blueprint)
     from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
 

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import businesses, campaigns, counts, exports, moderation, organisers, outbox, questions
+from . import audit, businesses, campaigns, counts, exports, moderation, organisers, outbox, questions
 from .demo import seed_demo_campaigns
 from .models import BusinessStatus, Campaign, QuestionKind
 
@@ -18,6 +18,10 @@ dev_cli = AppGroup("dev", help="Local development.")
 organiser_cli = AppGroup("organiser", help="Organiser accounts.")
 question_cli = AppGroup("question", help="Questions a campaign's sign form asks.")
 campaign_cli.add_command(question_cli)
+
+
+# What the audit log says of a change made here: no organiser, no address.
+_BY_COMMAND = {"via": "command line"}
 
 
 def _campaign_or_fail(slug: str) -> Campaign:
@@ -104,6 +108,8 @@ def _decide(slug: str, name: str, status: BusinessStatus) -> None:
     if not businesses.decide(business, status):
         raise click.ClickException(f"{business.organisation} has not confirmed its pledge from its contact "
                                    "address yet; it can be approved once it has.")
+    audit.record_now(f"business.{status.value}", campaign=business.campaign,
+                     detail={"business": business.id, **_BY_COMMAND})
     click.echo(f"{business.organisation}: {status.value}.")
 
 
@@ -154,6 +160,8 @@ def organiser_create(email: str, admin: bool, password: str):
         organiser = organisers.create_organiser(email, password, is_admin=admin)
     except organisers.AccountError as exc:
         raise click.ClickException(str(exc)) from None
+    audit.record_now("organiser.created", detail={"organiser": organiser.id, "admin": organiser.is_admin,
+                                                  **_BY_COMMAND})
     click.echo(f"Created {'admin' if organiser.is_admin else 'organiser'} {organiser.email}.")
 
 
@@ -167,6 +175,8 @@ def organiser_add(email: str, slug: str):
         raise click.ClickException(f"No organiser with the address {email}.")
     campaign = _campaign_or_fail(slug)
     added = organisers.add_member(organiser, campaign)
+    if added:
+        audit.record_now("member.added", campaign=campaign, detail={"member": organiser.id, **_BY_COMMAND})
     click.echo(f"{organiser.email} {'is now' if added else 'was already'} a member of {slug}.")
 
 
@@ -180,7 +190,8 @@ def campaign_export(slug: str, by: str, fmt: str, output):
     """Signature counts by day, by country or in total."""
     campaign = _campaign_or_fail(slug)
     output.write(exports.render_counts(campaign.id, by, fmt))
-    exports.record_export(campaign, None, f"counts by {by} ({fmt}, command line)")
+    audit.record("export.counts", campaign=campaign, detail={"by": by, "format": fmt, **_BY_COMMAND})
+    exports.record_export(campaign, None, f"counts by {by} ({fmt}, command line)")  # writes the audit event too
 
 
 @campaign_cli.command("invalidate")
@@ -191,6 +202,9 @@ def campaign_invalidate(slug: str, email: str, reason: str):
     """Withdraw one signature; the count drops accordingly."""
     campaign = _campaign_or_fail(slug)
     batch = moderation.invalidate(campaign, moderation.Criteria(email=email), None, reason or "command line")
+    audit.record_now("signatures.invalidated", campaign=campaign, detail={
+        "invalidation": batch.id, "signatures": batch.signatures, "reason_given": bool(reason),
+        "searched_by": ["email"], **_BY_COMMAND})
     if batch.signatures == 0:
         raise click.ClickException(f"No valid signature by {email} on {slug}.")
     click.echo(f"Invalidated {batch.signatures} signature(s) on {slug} (undo: invalidation {batch.id}).")
@@ -211,6 +225,7 @@ def question_add(slug: str, label: str, kind: str, choices: tuple[str, ...], req
                                           required=required, in_export=not no_export)
     except questions.QuestionError as exc:
         raise click.ClickException(str(exc)) from None
+    audit.record_now("question.added", campaign=question.campaign, detail={"question": question.id, **_BY_COMMAND})
     click.echo(f"Added question {question.id} to {slug}: {question.label}")
 
 

@@ -121,6 +121,9 @@ class Defaults:
     LOGIN_FAILURES_BEFORE_DELAY = 5
     LOGIN_DELAY_MAX_SECONDS = 600
     LOGIN_DEVICE_DAYS = 365
+    # A password reset link works once, for this long; an invitation link, once, for this many days.
+    PASSWORD_RESET_MINUTES = 60
+    INVITATION_DAYS = 7
     # Organiser sessions end after this long without a request, and this long after login.
     ORGANISER_IDLE_MINUTES = 120
     ORGANISER_SESSION_HOURS = 12

@@ -17,7 +17,17 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, create_app, moderation, questions, shared_pages, signing, tokens
+from campaign import (
+    broadcasts,
+    businesses,
+    create_app,
+    moderation,
+    organisers,
+    questions,
+    shared_pages,
+    signing,
+    tokens,
+)
 from campaign.extensions import db
 from campaign.models import Business, Kind, Signature, Suppression
 
@@ -57,6 +67,10 @@ GENUINE = {
     "organiser.login": {"email": "admin@example.com", "password": PASSWORD},
     "organiser.logout": {},
     "organiser.organiser_account": {"action": "deactivate"},
+    "organiser.forgot_password": {"email": "member@example.com"},
+    "organiser.reset_password": {"password": "a brand new passphrase", "confirm": "a brand new passphrase"},
+    "organiser.accept_invitation": {"password": "a brand new passphrase", "confirm": "a brand new passphrase"},
+    "organiser.invite_organiser": {"invite-email": "colleague@example.com"},
     "organiser.manage_organisers": {"email": "new-organiser@example.com", "password": "a long enough password"},
     "organiser.new_campaign": {
         "kind": "pledge", "slug": "brand-new", "title": "Brand new", "summary": "One sentence.",
@@ -135,7 +149,7 @@ def uses_page_token(endpoint: str) -> bool:
 def with_token(body: dict, token: str | None) -> dict:
     if token is None:
         return dict(body)
-    return {**body, "csrf_token": token, "business-csrf_token": token}
+    return {**body, "csrf_token": token, "business-csrf_token": token, "invite-csrf_token": token}
 
 
 # --- The world ---------------------------------------------------------------
@@ -167,7 +181,10 @@ def world(app, client):
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
                        "public.unsubscribe_now": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
-                       "public.business_confirm": tokens.token_for(tokens.CONFIRM_BUSINESS, business_id)}
+                       "public.business_confirm": tokens.token_for(tokens.CONFIRM_BUSINESS, business_id),
+                       "organiser.reset_password": organisers.reset_token(member),
+                       "organiser.accept_invitation": organisers.invitation_token(
+                           organisers.invite("invited@example.com", admin, campaign=campaign))}
         expired_page_token = shared_pages._serializer().dumps([shared_pages._hour() - shared_pages.TOKEN_HOURS - 1,
                                                                SLUG])
         make_campaign(slug=OTHER_SLUG)

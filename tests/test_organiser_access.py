@@ -262,8 +262,13 @@ def test_a_logged_out_organiser_lands_back_where_they_were_going(ctx, client):
 ADMIN_ONLY = {
     ("organiser.manage_organisers", "GET"), ("organiser.manage_organisers", "POST"),
     ("organiser.members", "POST"), ("organiser.remove_member", "POST"), ("organiser.organiser_account", "POST"),
+    ("organiser.invite_organiser", "POST"),
 }
-ACCEPTABLE = {200, 303, 400, 422}
+ACCEPTABLE = {200, 303, 400, 410, 422}
+# Pages for people who cannot log in (yet): a forgotten password, an emailed link.
+BEFORE_LOGIN = {"organiser.forgot_password": {"GET": 200, "POST": 422},
+                "organiser.reset_password": {"GET": 410, "POST": 410},
+                "organiser.accept_invitation": {"GET": 410, "POST": 410}}
 
 
 @pytest.fixture
@@ -283,7 +288,7 @@ def world(ctx):
     question = questions.add_question(ours, "Are you a member?", "yesno")
     return {"ours": ours, "theirs": theirs, "arguments": {
         "slug": ours.slug, "business_id": business.id, "invalidation_id": batch.id, "organiser_id": member.id,
-        "update_id": update.id, "question_id": question.id}}
+        "update_id": update.id, "question_id": question.id, "token": "not-a-real-token"}}
 
 
 def organiser_requests(app, arguments):
@@ -325,11 +330,14 @@ def test_the_crawl_covers_every_kind_of_organiser_page(app, world):
 
 
 def test_anonymous_visitors_are_sent_to_login_from_every_organiser_page(app, client, world):
-    """Every organiser URL and method redirects an anonymous visitor to /organiser/login."""
+    """Every organiser URL and method redirects an anonymous visitor to /organiser/login
+    (but the pages for getting in: a forgotten password, an emailed link)."""
     wrong = []
     for endpoint, method, path, status, location in crawl(app, client, world["arguments"]):
         if endpoint == "organiser.login":
             expected_ok = status == (200 if method == "GET" else 422)
+        elif endpoint in BEFORE_LOGIN:
+            expected_ok = status == BEFORE_LOGIN[endpoint][method]
         else:
             expected_ok = status == 302 and urlsplit(location).path == LOGIN
         if not expected_ok:
@@ -343,7 +351,8 @@ def test_a_member_of_another_campaign_gets_404_for_every_page_of_this_one(app, w
     wrong = []
     for endpoint, method, path, status, _ in crawl(app, client, world["arguments"]):
         is_campaign_page = path.startswith(f"/organiser/c/{world['arguments']['slug']}/")
-        if is_campaign_page or endpoint in ("organiser.manage_organisers", "organiser.organiser_account"):
+        if is_campaign_page or endpoint in ("organiser.manage_organisers", "organiser.organiser_account",
+                                            "organiser.invite_organiser"):
             if status != 404:
                 wrong.append((method, path, status))
         elif status not in ACCEPTABLE:

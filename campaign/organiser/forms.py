@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
@@ -19,7 +20,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..form_base import Form
 from ..models import Kind, QuestionKind
@@ -158,10 +167,38 @@ class ActionForm(Form):
     action = HiddenField()
 
 
+class ForgotPasswordForm(Form):
+    email = StringField(_l("Email"), filters=[strip],
+                        validators=[DataRequired(_l("Enter your email address")), Length(max=320),
+                                    NoControlCharacters()],
+                        render_kw={"autocomplete": "username", "type": "email"})
+
+
+class NewPasswordForm(Form):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a password")),
+        Length(min=MIN_PASSWORD_LENGTH, max=1000,
+               message=_l("The password must be at least %(n)s characters long", n=MIN_PASSWORD_LENGTH))],
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("The new password again"), validators=[
+        DataRequired(_l("Enter the password again")),
+        EqualTo("password", message=_l("The two passwords are not the same"))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class InviteForm(Form):
+    email = StringField(_l("Email"), filters=[strip],
+                        validators=[DataRequired(_l("Enter an email address")), EmailAddress()],
+                        render_kw={"autocomplete": "off", "type": "email"})
+    as_admin = BooleanField(_l("Administrator (sees every campaign, manages organisers)"))
+
+
 class MemberForm(Form):
+    """An organiser's address: they become a member; an address with no
+    account is invited."""
     email = StringField(_l("Organiser's email"), filters=[strip],
                         validators=[DataRequired(_l("Enter the organiser's email address")), Length(max=320),
-                                    NoControlCharacters()])
+                                    NoControlCharacters(), EmailAddress()])
 
 
 class OrganiserForm(Form):
@@ -204,6 +241,29 @@ class InvalidateForm(SearchForm):
 
     reason = StringField(_l("Reason"), filters=[strip], validators=[Optional(), Length(max=500), NoControlCharacters()])
     confirm = HiddenField()
+
+
+def _id_or_none(value):
+    """A select's value as an id; the empty choice is None."""
+    return None if value in (None, "") else int(value)
+
+
+class ActivityForm(Form):
+    """The Activity page's filters (admins): reading changes nothing, so a
+    GET without a CSRF token. The view gives the choices."""
+
+    class Meta:
+        csrf = False
+
+    organiser = SelectField(_l("Organiser"), coerce=_id_or_none)
+    campaign = SelectField(_l("Campaign"), coerce=_id_or_none)
+    action = SelectField(_l("Action"), coerce=lambda value: value or None)
+    since = DateField(_l("From (UTC)"), validators=[Optional()])
+    until = DateField(_l("To (UTC), included"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The last day must not be before the first"))
 
 
 class UpdateForm(Form):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from .. import questions
 from ..models import Campaign, CampaignStatus, SignQuestion
 from .forms import ActionForm, QuestionForm
-from .views import bp, member_campaign, posted_action
+from .views import bp, member_campaign, posted_action, record_action
 
 
 def _question(campaign: Campaign, question_id: int) -> SignQuestion:
@@ -19,15 +19,17 @@ def _question(campaign: Campaign, question_id: int) -> SignQuestion:
     return question
 
 
-def _saved(form: QuestionForm, save, target) -> bool:
-    """``save(target, ...)`` with what the form says; a rule the service
-    refuses becomes the message beside the field concerned."""
+def _saved(form: QuestionForm, save, target, action: str) -> bool:
+    """``save(target, ...)`` with what the form says, recorded in the audit
+    log as ``action``; a rule the service refuses becomes the message beside
+    the field concerned."""
     try:
-        save(target, form.label.data or "", form.kind.data or "", choices=form.choice_list(),
-             required=form.required.data, in_export=form.in_export.data)
+        question = save(target, form.label.data or "", form.kind.data or "", choices=form.choice_list(),
+                        required=form.required.data, in_export=form.in_export.data)
     except questions.QuestionError as refused:
         form[refused.field].errors = [refused.message]
         return False
+    record_action(action, question.campaign, {"question": question.id}, now=True)
     return True
 
 
@@ -36,7 +38,7 @@ def _saved(form: QuestionForm, save, target) -> bool:
 def campaign_questions(campaign: Campaign):
     """Every question of the sign form, hidden ones too, and a form to add one."""
     form = QuestionForm()
-    if form.validate_on_submit() and _saved(form, questions.add_question, campaign):
+    if form.validate_on_submit() and _saved(form, questions.add_question, campaign, "question.added"):
         flash(_("Question added: %(label)s", label=form.label.data))
         return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)
     asked = questions.questions_of(campaign.id)
@@ -54,7 +56,7 @@ def edit_question(campaign: Campaign, question_id: int):
     form = QuestionForm(obj=question)
     if request.method == "GET":
         form.choices.data = "\n".join(question.choices)
-    elif form.validate() and _saved(form, questions.edit_question, question):
+    elif form.validate() and _saved(form, questions.edit_question, question, "question.edited"):
         flash(_("Question saved: %(label)s", label=question.label))
         return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)
     page = render_template("organiser/question_form.html", campaign=campaign, form=form, question=question,
@@ -67,7 +69,9 @@ def edit_question(campaign: Campaign, question_id: int):
 def question_visibility(campaign: Campaign, question_id: int):
     """Hide a question from the form, or show it again; answers stay."""
     question = _question(campaign, question_id)
-    questions.set_hidden(question, posted_action(("hide", "show")) == "hide")
+    hide = posted_action(("hide", "show")) == "hide"
+    record_action("question.hidden" if hide else "question.shown", campaign, {"question": question.id})
+    questions.set_hidden(question, hide)
     flash(_("Hidden from the form: %(label)s", label=question.label) if question.hidden
           else _("Shown on the form again: %(label)s", label=question.label))
     return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)
@@ -78,5 +82,7 @@ def question_visibility(campaign: Campaign, question_id: int):
 def move_question(campaign: Campaign, question_id: int):
     """Move a question up or down the form."""
     question = _question(campaign, question_id)
-    questions.move(question, -1 if posted_action(("up", "down")) == "up" else 1)
+    direction = posted_action(("up", "down"))
+    record_action("question.moved", campaign, {"question": question.id, "direction": direction})
+    questions.move(question, -1 if direction == "up" else 1)
     return redirect(url_for(".campaign_questions", slug=campaign.slug), 303)

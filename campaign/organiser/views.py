@@ -20,7 +20,19 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import broadcasts, businesses, campaigns, charts, counts, exports, moderation, organisers, questions, signins
+from .. import (
+    audit,
+    broadcasts,
+    businesses,
+    campaigns,
+    charts,
+    counts,
+    exports,
+    moderation,
+    organisers,
+    questions,
+    signins,
+)
 from ..campaign_page import render_campaign
 from ..extensions import db, limiter, login_manager
 from ..models import (
@@ -40,9 +52,12 @@ from ..update_mail import render_update
 from .forms import (
     ActionForm,
     CampaignForm,
+    ForgotPasswordForm,
     InvalidateForm,
+    InviteForm,
     LoginForm,
     MemberForm,
+    NewPasswordForm,
     OrganiserForm,
     SearchForm,
     UpdateForm,
@@ -112,6 +127,16 @@ def admin_only(view):
     return wrapper
 
 
+def record_action(action: str, campaign: Campaign | None = None, detail: dict | None = None, *,
+                  now: bool = False) -> None:
+    """Put what the logged-in organiser does in the audit log, from this
+    request's address: written by the commit of the service call that
+    follows (audit.record), or, with ``now``, at once after one that has
+    committed (audit.record_now)."""
+    write = audit.record_now if now else audit.record
+    write(action, current_user, campaign, detail, ip=request.remote_addr)
+
+
 # --- Accounts ---------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -129,6 +154,7 @@ def login():
         wait = signins.seconds_to_wait(login, known_device)
         organiser = None if wait else organisers.authenticate(form.email.data, form.password.data)
         if organiser is not None:
+            audit.record("login", organiser, ip=request.remote_addr)  # written by record_success's commit
             signins.record_success(login)
             # A new session, and with it a new CSRF token (Flask-WTF keeps
             # the one it made for this request in g: forget that too).
@@ -144,6 +170,7 @@ def login():
         if wait:
             error, status = _("Too many failed attempts for this address. Try again in %(n)s seconds.", n=wait), 429
         else:
+            audit.record("login.failed", organisers.find_organiser(form.email.data), ip=request.remote_addr)
             signins.record_failure(login)
             error = _("The email address or password is not right.")
     return render_template("organiser/login.html", form=form, error=error), status
@@ -160,6 +187,7 @@ def _log_out() -> None:
 @login_required
 def logout():
     """Ends this session on the server: its cookie is worth nothing after."""
+    record_action("logout")
     _log_out()
     flash(_("You have logged out."))
     return redirect(url_for(".login"), 303)
@@ -169,10 +197,82 @@ def logout():
 @login_required
 def logout_everywhere():
     """Ends every session of this organiser, on every device."""
+    record_action("logout.everywhere")
     signins.end_all_sessions(current_user)
     _log_out()
     flash(_("You have logged out on every device."))
     return redirect(url_for(".login"), 303)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def forgot_password():
+    """Asks for an address and emails it a link to set a new password; the
+    same answer whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        organisers.request_password_reset(form.email.data)
+        flash(_("If an organiser account has that address, we have emailed it a link to set a new password. "
+                "The link works once, for %(n)s minutes.", n=current_app.config["PASSWORD_RESET_MINUTES"]))
+        return redirect(url_for(".login"), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/forgot_password.html", form=form), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def reset_password(token: str):
+    """Sets a new password from the emailed link (once, within the hour), and
+    ends every session of the account."""
+    organiser = organisers.organiser_for_reset(token)
+    if organiser is None:
+        return render_template("organiser/link_expired.html", what="reset"), 410
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            audit.record("password.reset", organiser, ip=request.remote_addr)  # written by set_password's commit
+            organisers.set_password(organiser, form.password.data)
+        except organisers.AccountError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+        else:
+            signins.end_all_sessions(organiser)
+            signins.record_success(organiser.email)
+            _log_out()
+            flash(_("Your new password is set, and every earlier session has ended. Log in with it."))
+            return redirect(url_for(".login"), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/new_password.html", form=form, email=organiser.email,
+                           heading=_("Set a new password")), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def accept_invitation(token: str):
+    """The invitee accepts (once, within INVITATION_DAYS): with no account
+    yet, they choose a password here; then they log in."""
+    invitation = organisers.invitation_for(token)
+    if invitation is None:
+        return render_template("organiser/link_expired.html", what="invitation"), 410
+    has_account = organisers.find_organiser(invitation.email) is not None
+    form = ActionForm() if has_account else NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accepted = organisers.accept_invitation(invitation, None if has_account else form.password.data)
+            audit.record_now("invitation.accepted", accepted,
+                             invitation.campaign if invitation.campaign_id else None,
+                             {"invitation": invitation.id, "admin": invitation.as_admin}, ip=request.remote_addr)
+        except organisers.AccountError as exc:
+            if has_account:
+                return render_template("organiser/link_expired.html", what="invitation"), 410
+            form.password.errors.append(str(exc))
+        else:
+            _log_out()
+            flash(_("Welcome: the invitation is accepted. Log in to start."))
+            return redirect(url_for(".login"), 303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/invitation.html", form=form, invitation=invitation,
+                           has_account=has_account), status
 
 
 @bp.get("/")
@@ -191,14 +291,32 @@ def manage_organisers():
     form = OrganiserForm()
     if form.validate_on_submit():
         try:
-            organisers.create_organiser(form.email.data, form.password.data, form.is_admin.data)
+            created = organisers.create_organiser(form.email.data, form.password.data, form.is_admin.data)
         except organisers.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
+            record_action("organiser.created", detail={"organiser": created.id, "admin": created.is_admin}, now=True)
             flash(_("Organiser %(email)s created.", email=form.email.data))
             return redirect(url_for(".manage_organisers"), 303)
     status = 422 if form.errors else 200
-    return render_template("organiser/organisers.html", form=form, organisers=organisers.all_organisers()), status
+    return render_template("organiser/organisers.html", form=form, invite_form=InviteForm(prefix="invite"),
+                           organisers=organisers.all_organisers()), status
+
+
+@bp.post("/organisers/invite")
+@admin_only
+def invite_organiser():
+    """An admin invites an address as an organiser (or an admin) of the site;
+    campaigns are given from each campaign's Members page."""
+    invite_form = InviteForm(prefix="invite")
+    if invite_form.validate():
+        invitation = organisers.invite(invite_form.email.data, current_user, as_admin=invite_form.as_admin.data)
+        record_action("invitation.sent", detail={"invitation": invitation.id, "admin": invitation.as_admin}, now=True)
+        flash(_("We have emailed an invitation to %(email)s. The link works once, for %(n)s days.",
+                email=invite_form.email.data, n=current_app.config["INVITATION_DAYS"]))
+        return redirect(url_for(".manage_organisers"), 303)
+    return render_template("organiser/organisers.html", form=OrganiserForm(formdata=None), invite_form=invite_form,
+                           organisers=organisers.all_organisers()), 422
 
 
 @bp.post("/organisers/<int:organiser_id>/account")
@@ -210,6 +328,7 @@ def organiser_account(organiser_id: int):
     organiser = db.session.get(Organiser, organiser_id)
     if organiser is None or organiser.id == current_user.id:
         abort(404)
+    record_action(f"organiser.{action}d", detail={"organiser": organiser.id})
     signins.set_active(organiser, action == "reactivate")
     if action == "deactivate":
         flash(_("%(email)s is deactivated and logged out everywhere.", email=organiser.email))
@@ -270,12 +389,17 @@ def _editing(form: CampaignForm, campaign: Campaign | None):
     try:
         if campaign is None:
             campaign = campaigns.create_campaign(current_user, _campaign_fields(form))
+            record_action("campaign.created", campaign, now=True)
         else:
-            campaigns.update_campaign(campaign, _campaign_fields(form))
+            fields = _campaign_fields(form)
+            changed = sorted(name for name, value in fields.items() if getattr(campaign, name) != value)
+            record_action("campaign.edited", campaign, {"fields": changed})
+            campaigns.update_campaign(campaign, fields)
     except campaigns.SlugTaken:
         form.slug.errors = [_("That web address is already taken")]
         return None, preview
     if image is not None:
+        record_action("campaign.image", campaign)
         campaigns.store_image(campaign, image)
     return campaign, preview
 
@@ -312,6 +436,7 @@ def edit_campaign(campaign: Campaign):
 def change_status(campaign: Campaign):
     """Publish, close, or take back to draft."""
     action = posted_action({s.value for s in CampaignStatus})
+    record_action("campaign.status", campaign, {"status": action, "from": campaign.status.value})
     campaigns.set_status(campaign, CampaignStatus(action))
     flash(_("The campaign is now %(status)s.", status=action))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
@@ -370,6 +495,7 @@ def export_counts(campaign: Campaign):
     if by not in exports.BY_CHOICES or fmt not in exports.FORMAT_CHOICES:
         abort(404)
     body = exports.render_counts(campaign.id, by, fmt)
+    record_action("export.counts", campaign, {"by": by, "format": fmt})
     exports.record_export(campaign, current_user, f"counts by {by} ({fmt})")
     filename = f"{campaign.slug}-signatures-by-{by}.{fmt}"
     return Response(body, mimetype="text/csv" if fmt == "csv" else "application/json",
@@ -380,6 +506,7 @@ def export_counts(campaign: Campaign):
 @member_campaign
 def export_signers(campaign: Campaign):
     """Every signature with its personal data, streamed in constant memory."""
+    record_action("export.signers", campaign, {"format": "csv"})
     exports.record_export(campaign, current_user, "signer list (csv)")
     return Response(
         stream_with_context(exports.stream_signers(campaign.id)),
@@ -409,6 +536,7 @@ def decide_business(campaign: Campaign, business_id: int):
         abort(404)
     action = posted_action((BusinessStatus.APPROVED, BusinessStatus.REJECTED))
     if businesses.decide(business, BusinessStatus(action)):
+        record_action(f"business.{action}", campaign, {"business": business.id}, now=True)
         flash(_("%(name)s: %(status)s.", name=business.organisation, status=action))
     else:
         flash(_("%(name)s cannot be approved yet: its contact address has not confirmed the pledge.",
@@ -461,6 +589,9 @@ def invalidate(campaign: Campaign):
         form.confirm.data = "yes"
         return render_template("organiser/invalidate.html", campaign=campaign, form=form, matching=matching)
     batch = moderation.invalidate(campaign, criteria, current_user, form.reason.data or "")
+    record_action("signatures.invalidated", campaign, {
+        "invalidation": batch.id, "signatures": batch.signatures, "reason_given": bool(form.reason.data),
+        "searched_by": sorted(criteria.as_json())}, now=True)
     flash(_("%(n)s signatures invalidated.", n=batch.signatures))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
 
@@ -474,6 +605,7 @@ def undo_invalidation(campaign: Campaign, invalidation_id: int):
     if not ActionForm().validate():
         abort(400)
     restored = moderation.undo_invalidation(batch)
+    record_action("signatures.restored", campaign, {"invalidation": batch.id, "signatures": restored}, now=True)
     flash(_("%(n)s signatures restored.", n=restored))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
 
@@ -491,11 +623,16 @@ def members(campaign: Campaign):
         if form.validate():
             organiser = organisers.find_organiser(form.email.data)
             if organiser is None:
-                form.email.errors.append(_("There is no organiser with that email address"))
+                invitation = organisers.invite(form.email.data, current_user, campaign=campaign)
+                record_action("invitation.sent", campaign, {"invitation": invitation.id}, now=True)
+                flash(_("%(email)s has no account yet: we have emailed them an invitation to this campaign. "
+                        "The link works once, for %(n)s days.", email=form.email.data,
+                        n=current_app.config["INVITATION_DAYS"]))
             else:
                 organisers.add_member(organiser, campaign)
+                record_action("member.added", campaign, {"member": organiser.id}, now=True)
                 flash(_("%(email)s is now a member.", email=organiser.email))
-                return redirect(url_for(".members", slug=campaign.slug), 303)
+            return redirect(url_for(".members", slug=campaign.slug), 303)
     status = 422 if form.errors else 200
     return render_template("organiser/members.html", campaign=campaign, form=form,
                            members=organisers.members_of(campaign), action_form=ActionForm()), status
@@ -510,6 +647,7 @@ def remove_member(campaign: Campaign, organiser_id: int):
     if organiser is None or not ActionForm().validate():
         abort(404)
     organisers.remove_member(organiser, campaign)
+    record_action("member.removed", campaign, {"member": organiser.id}, now=True)
     return redirect(url_for(".members", slug=campaign.slug), 303)
 
 
@@ -534,7 +672,9 @@ def updates(campaign: Campaign):
 @bp.post("/c/<slug>/milestones")
 @member_campaign
 def milestones(campaign: Campaign):
-    broadcasts.set_milestone_emails(campaign, posted_action(("on", "off")) == "on")
+    on = posted_action(("on", "off")) == "on"
+    record_action("milestones.on" if on else "milestones.off", campaign)
+    broadcasts.set_milestone_emails(campaign, on)
     flash(_("Milestone emails are on.") if campaign.milestone_emails else _("Milestone emails are off."))
     return redirect(url_for(".updates", slug=campaign.slug), 303)
 
@@ -553,11 +693,13 @@ def new_update(campaign: Campaign):
         else:
             draft = CampaignUpdate(campaign=campaign, subject=form.subject.data, body=form.body.data)
             if action == "test":
+                record_action("update.test_sent", campaign)
                 broadcasts.send_test(draft, current_user.email)
                 flash(_("A test is on its way to %(email)s.", email=current_user.email))
             elif action == "send":
                 saved = broadcasts.create_update(campaign, current_user, form.subject.data, form.body.data,
                                                  scheduled_at=form.send_at_utc(campaign.zone))
+                record_action("update.created", campaign, {"update_id": saved.id}, now=True)
                 return redirect(url_for(".confirm_update", slug=campaign.slug, update_id=saved.id), 303)
             preview = render_update(draft, current_user.email.split("@")[0].title(),
                                     url_for("public.unsubscribe", token="preview", _external=True))
@@ -576,6 +718,8 @@ def confirm_update(campaign: Campaign, update_id: int):
         if not form.validate():
             abort(400)
         if row.status == UpdateStatus.DRAFT:
+            later = row.scheduled_at is not None and row.scheduled_at > utcnow()
+            record_action("update.scheduled" if later else "update.sent", campaign, {"update_id": row.id})
             broadcasts.schedule(row, row.scheduled_at)
             flash(_("Your update is on its way.") if row.scheduled_at <= utcnow()
                   else _("Your update is scheduled."))
@@ -599,5 +743,6 @@ def cancel_update(campaign: Campaign, update_id: int):
     if not ActionForm().validate():
         abort(400)
     stopped = broadcasts.cancel(row)
+    record_action("update.cancelled", campaign, {"update_id": row.id, "stopped": stopped}, now=True)
     flash(_("Update cancelled; %(n)s emails will not be sent.", n=stopped))
     return redirect(url_for(".update_progress", slug=campaign.slug, update_id=row.id), 303)

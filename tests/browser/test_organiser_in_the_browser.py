@@ -83,7 +83,7 @@ def test_organiser_runs_a_campaign_end_to_end(app, site, page, new_page, smtp, d
     expect(page.get_by_role("region", name="Exports").get_by_role("cell", name="counts by country (csv)")) \
         .to_be_visible()
 
-    press(page, "Log out")
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(f"{site.url}/organiser/login")
     expect(page.get_by_text("You have logged out.")).to_be_visible()
     page.goto(dashboard_url)
