@@ -47,12 +47,15 @@ serve: $(VENV)/.installed
 # The launch-day load benchmark (wrk from Debian; PostgreSQL from
 # BENCH_DATABASE_URL, default the local server), then how long confirmation
 # emails take to arrive while signing goes on at half the peak, then where a
-# sign POST's, a campaign page's and count.json's time goes. Results:
-# docs/BENCHMARKS.md.
+# sign POST's, a campaign page's and count.json's time goes, and the page
+# and the sign POST through nginx (deploy/nginx) against gunicorn directly.
+# Results: docs/BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get install -y -qq nginx >/dev/null || sudo apt-get install -y -qq nginx)
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.mail_latency
 	$(BIN)/python -m bench.profile_sign --top 0
 	$(BIN)/python -m bench.profile_sign --route page --top 0
 	$(BIN)/python -m bench.profile_sign --route count --top 0
+	$(BIN)/python -m bench.nginx

@@ -3,7 +3,23 @@ import gc
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Behind nginx (deploy/nginx/campaign.conf), never facing clients: nginx
+# reads slow clients' headers and bodies before a thread is spent on them.
+# Another host's nginx reaches this one on a private address
+# (GUNICORN_BIND=10.0.0.11:8000, firewalled to the proxies only), the local
+# one may use a socket (GUNICORN_BIND=unix:/run/campaign/gunicorn.sock).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Whose X-Forwarded-Proto gunicorn believes for the request's scheme. The app
+# is the one place that reads forwarding headers (FLASK_TRUSTED_PROXIES, with
+# werkzeug's ProxyFix: the client address for rate limits, the scheme and the
+# host), so by default gunicorn believes no one: not even 127.0.0.1, its own
+# default. Only X-Forwarded-Proto counts, the one header nginx always
+# overwrites; its default list would also take X-Forwarded-Ssl and
+# X-Forwarded-Protocol, which nginx passes on from the client. gunicorn
+# believes a unix socket's peer whatever this says: only nginx can reach the
+# socket, and it sets the same value ProxyFix reads.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "")
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 # Two workers per core plus one, each with 4 threads (gunicorn's gthread
 # worker): keep-alive connections are kept without tying up a thread, and a
 # request waiting on the database does not hold up the next one. The work is
@@ -15,6 +31,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # behind these choices: docs/BENCHMARKS.md.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# The app refuses to start with rate limits kept in each worker's memory
+# when there is more than one worker (the limits would multiply): it reads
+# the worker count from here.
+os.environ["FLASK_WEB_WORKERS"] = str(workers)
 # A request taking longer than this is stuck (the database has its own, shorter timeouts).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20

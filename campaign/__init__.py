@@ -53,6 +53,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
             app.instance_path, "campaign.sqlite"
         )
     check_secret_key(app)
+    check_limit_store(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Fail fast when the server is away, rather than hang a worker.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -101,6 +102,22 @@ def check_secret_key(app: Flask) -> None:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def check_limit_store(app: Flask) -> None:
+    """Rate limits kept in each process's memory multiply with the processes
+    (three workers let three times the limit through): outside debug and
+    tests, refuse to start that way."""
+    config = app.config
+    if (app.debug or app.testing or not config["RATELIMIT_ENABLED"]
+            or not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+            or int(config["WEB_WORKERS"]) <= 1):
+        return
+    raise ConfigurationError(
+        f"Rate limits are kept in memory (FLASK_RATELIMIT_STORAGE_URI=memory://) but {config['WEB_WORKERS']} "
+        "workers serve requests, so every limit would be multiplied. Share them: "
+        "FLASK_RATELIMIT_STORAGE_URI=redis://host:6379/0 (or run one worker, or, for a load test only, "
+        "FLASK_RATELIMIT_ENABLED=false).")
 
 
 def register_extensions(app: Flask) -> None:

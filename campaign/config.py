@@ -67,6 +67,11 @@ class Defaults:
     COUNTER_SHARDS = 16
 
     RATELIMIT_ENABLED = True
+    # How many processes serve requests (set by gunicorn.conf.py): with more
+    # than one, limits kept in memory would multiply, so outside debug the
+    # app refuses to start unless RATELIMIT_STORAGE_URI is shared (Redis) or
+    # the limits are off.
+    WEB_WORKERS = 1
     RATELIMIT_STORAGE_URI = "memory://"
     # If the shared store (Redis) is down, each process limits on its own in
     # memory rather than refusing or failing requests: signing goes on.

@@ -1,7 +1,10 @@
 """Configuration: environment overrides, and no secret defaults in production."""
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -82,7 +85,9 @@ def test_the_repositorys_gunicorn_configuration_serves_the_site(tmp_path):
     server = subprocess.Popen(
         [str(gunicorn), "-c", "gunicorn.conf.py", "app:create_app()"], cwd=ROOT,
         env=clean_env(FLASK_SECRET_KEY="k" * 40, FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/site.sqlite",
-                      GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="2"),
+                      GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="2",
+                      # Two workers need a shared limit store (see the next test): here, none.
+                      FLASK_RATELIMIT_ENABLED="false"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -103,3 +108,37 @@ def test_the_repositorys_gunicorn_configuration_serves_the_site(tmp_path):
     [line] = [line for line in output.splitlines() if f"request_id={request_id}" in line]
     assert line.startswith('"GET" 200')
     assert "127.0.0.1" not in line and "secret-token" not in line and "healthz" not in line
+
+
+@pytest.mark.parametrize(("workers", "limits", "starts"), [
+    ("2", {}, False),                                       # memory:// under two workers: refused
+    ("1", {}, True),                                        # one worker: its memory is the only one
+    ("2", {"FLASK_RATELIMIT_ENABLED": "false"}, True),      # limits off (a load test): nothing to share
+])
+def test_limits_kept_in_memory_refuse_to_start_under_several_workers(tmp_path, workers, limits, starts):
+    """Limits in each worker's memory would multiply with the workers (three
+    workers once let 30 sign POSTs a minute through a limit of 10)."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "app:create_app()"], cwd=ROOT,
+        env=clean_env(FLASK_SECRET_KEY="k" * 40, FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/site.sqlite",
+                      GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=workers, GUNICORN_THREADS="1", **limits),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        answered = False
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                answered = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200
+                break
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert answered is starts, output[-2000:]
+    if not starts:
+        assert "FLASK_RATELIMIT_STORAGE_URI=redis://" in output
