@@ -24,7 +24,7 @@ import secrets
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .extensions import db, dialect_insert
 from .models import LoginThrottle, Organiser, OrganiserSession, utcnow
@@ -42,9 +42,17 @@ def _hashed(session_id: str) -> str:
 # --- Sessions -------------------------------------------------------------------------
 
 def start_session(organiser: Organiser) -> str:
-    """A new session for ``organiser``; returns the id for the session cookie."""
+    """A new session for ``organiser``; returns the id for the session
+    cookie. Their sessions that have ended (or can no longer be used) are
+    forgotten, so the table holds only live ones and a few of each."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
+    config = current_app.config
+    db.session.execute(delete(OrganiserSession).where(
+        OrganiserSession.organiser_id == organiser.id,
+        OrganiserSession.ended_at.is_not(None)
+        | (OrganiserSession.last_seen_at <= now - dt.timedelta(minutes=config["ORGANISER_IDLE_MINUTES"]))
+        | (OrganiserSession.created_at <= now - dt.timedelta(hours=config["ORGANISER_SESSION_HOURS"]))))
     db.session.add(OrganiserSession(id_hash=_hashed(session_id), organiser_id=organiser.id, created_at=now,
                                     last_seen_at=now))
     db.session.commit()
@@ -143,6 +151,8 @@ def record_failure(login: str) -> None:
 
 
 def record_success(login: str) -> None:
-    db.session.execute(update(LoginThrottle).where(LoginThrottle.login == login).values(failures=0)
-                       .execution_options(synchronize_session=False))
+    """The address's failures are forgiven, and failures a day old at any
+    address forgotten (the table holds only recent guessing)."""
+    db.session.execute(delete(LoginThrottle).where(
+        (LoginThrottle.login == login) | (LoginThrottle.last_failed_at <= utcnow() - dt.timedelta(days=1))))
     db.session.commit()

@@ -184,7 +184,7 @@ def test_the_wait_grows_with_each_failure_and_ends(limited):
         db.session.commit()
     assert attempt(client, PASSWORD, "198.51.100.1").status_code == 303, "a delay, never a lock"
     with limited.app_context():
-        assert db.session.get(LoginThrottle, "org@example.com").failures == 0
+        assert db.session.get(LoginThrottle, "org@example.com") is None, "its failures are forgiven"
 
 
 def test_an_unknown_address_is_throttled_just_like_a_known_one(limited):
@@ -214,3 +214,20 @@ def test_deactivated_accounts_are_not_loaded_even_with_a_live_session_row(app, c
         db.session.execute(db.update(Organiser).where(Organiser.id == organiser_id).values(active=False))
         db.session.commit()
     assert not is_logged_in(client)
+
+
+def test_logging_in_forgets_ended_sessions_and_old_failures(app, client):
+    organiser(app)
+    for _ in range(3):
+        log_in(client)
+        press(client, "/organiser/logout")
+    with app.app_context():
+        db.session.add(LoginThrottle(login="someone@example.com", failures=3,
+                                     last_failed_at=utcnow() - dt.timedelta(days=2)))
+        db.session.add(LoginThrottle(login="recent@example.com", failures=3, last_failed_at=utcnow()))
+        db.session.commit()
+    log_in(client)
+    with app.app_context():
+        live = db.session.execute(select(OrganiserSession)).scalars().all()
+        assert len(live) == 1 and live[0].ended_at is None
+        assert db.session.execute(select(LoginThrottle.login)).scalars().all() == ["recent@example.com"]
