@@ -37,7 +37,8 @@ from bench.load import (  # noqa: E402
     site_server,
 )
 from bench.seed import copy_signatures, fresh_database, psycopg_dsn  # noqa: E402
-from tests.multi_host import Nginx, free_port, main_config, nginx_binary, site_config  # noqa: E402
+from tests.multi_host import Nginx, main_config, nginx_binary, site_config  # noqa: E402
+from tests.throwaway import free_port  # noqa: E402
 
 PAGE, SIGN = "campaign page GET", "sign POST"
 

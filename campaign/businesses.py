@@ -10,7 +10,6 @@ contact address has not confirmed."""
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -20,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from . import business_mail
 from .extensions import db, dialect_insert
 from .identity import hash_ip
-from .models import Business, BusinessStatus, Campaign, CampaignStatus, utcnow
+from .models import Business, BusinessStatus, Campaign, CampaignStatus, LinkRefusal, utcnow
 
 # A pledge made again under the same name from the same domain asks for
 # its confirmation again, but not more often than this per entry (and the
@@ -100,13 +99,6 @@ def _ask_again(campaign_id: int, key: str, domain: str, now: dt.datetime) -> Non
 
 # --- Confirming -------------------------------------------------------------------
 
-class Refusal(enum.StrEnum):
-    """Why a confirmation link no longer confirms anything."""
-    EXPIRED = "expired"      # CONFIRM_LINK_DAYS after the latest email that carried it
-    CLOSED = "closed"        # the campaign has closed
-    NOT_OPEN = "not_open"    # the campaign is back to draft
-
-
 @dataclass(frozen=True)
 class PledgeConfirmation:
     """A business entry as its confirmation pages show it. Nothing the
@@ -116,7 +108,7 @@ class PledgeConfirmation:
     campaign_title: str
     pledge_text: str
     confirmed: bool
-    refusal: Refusal | None = None
+    refusal: LinkRefusal | None = None
     confirmed_now: bool = False  # this request confirmed it
 
 
@@ -141,13 +133,13 @@ def confirmation_page(business_id: int) -> PledgeConfirmation | None:
                               _refusal(row.status, confirmed, bool(row.link_expired)))
 
 
-def _refusal(campaign_status: str, confirmed: bool, link_expired: bool) -> Refusal | None:
+def _refusal(campaign_status: str, confirmed: bool, link_expired: bool) -> LinkRefusal | None:
     if campaign_status == CampaignStatus.DRAFT:
-        return Refusal.NOT_OPEN
+        return LinkRefusal.NOT_OPEN
     if campaign_status == CampaignStatus.CLOSED:
-        return Refusal.CLOSED
+        return LinkRefusal.CLOSED
     if link_expired and not confirmed:
-        return Refusal.EXPIRED
+        return LinkRefusal.EXPIRED
     return None
 
 

@@ -57,6 +57,14 @@ class WindowState(enum.StrEnum):
     ENDED = "ended"
 
 
+class LinkRefusal(enum.StrEnum):
+    """Why an emailed confirmation link (a signature's, a business pledge's)
+    confirms nothing now."""
+    NOT_OPEN = "not open"  # the campaign is a draft again
+    CLOSED = "closed"
+    EXPIRED = "expired"    # CONFIRM_LINK_DAYS after the latest email that carried it
+
+
 def window_state(start: dt.datetime | None, end: dt.datetime | None,
                  now: dt.datetime | None = None) -> WindowState:
     """Where ``now`` falls in a campaign's window (naive UTC times)."""

@@ -27,7 +27,16 @@ from . import counts, outbox, questions
 from .campaigns import where_slug
 from .extensions import db, on_postgresql
 from .identity import email_domain, hash_ip, normalise_email
-from .models import LIVE_SIGNATURE, LIVE_STATUSES, Campaign, CampaignStatus, Signature, SignatureStatus, utcnow
+from .models import (
+    LIVE_SIGNATURE,
+    LIVE_STATUSES,
+    Campaign,
+    CampaignStatus,
+    LinkRefusal,
+    Signature,
+    SignatureStatus,
+    utcnow,
+)
 from .signature_mail import CONFIRMATION, EMAIL_ON_SIGNING_AGAIN
 from .statements import Chain, cached, connection
 
@@ -256,13 +265,6 @@ class Choices:
     show_name: bool
 
 
-class Refusal(enum.StrEnum):
-    """Why a pending signature cannot be confirmed from its link."""
-    NOT_OPEN = "not open"  # the campaign is a draft again
-    CLOSED = "closed"
-    EXPIRED = "expired"    # the link is older than CONFIRM_LINK_DAYS
-
-
 @dataclass(frozen=True)
 class ConfirmationPage:
     """A signature as its confirmation page shows it."""
@@ -274,15 +276,15 @@ class ConfirmationPage:
     link_expired: bool = False
 
     @property
-    def refusal(self) -> Refusal | None:
+    def refusal(self) -> LinkRefusal | None:
         """Why this pending signature cannot be confirmed now, if it cannot."""
         if self.status != SignatureStatus.PENDING:
             return None
         if self.campaign.status == CampaignStatus.DRAFT:
-            return Refusal.NOT_OPEN
+            return LinkRefusal.NOT_OPEN
         if self.campaign.status == CampaignStatus.CLOSED:
-            return Refusal.CLOSED
-        return Refusal.EXPIRED if self.link_expired else None
+            return LinkRefusal.CLOSED
+        return LinkRefusal.EXPIRED if self.link_expired else None
 
 
 _CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text", "id", "edition")

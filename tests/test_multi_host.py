@@ -40,7 +40,6 @@ from .multi_host import (
     Gunicorn,
     Nginx,
     OutboxWorker,
-    free_port,
     main_config,
     nginx_binary,
     nginx_test,
@@ -48,6 +47,7 @@ from .multi_host import (
     site_config,
     site_env,
 )
+from .throwaway import free_port
 
 SECRET = "multi-host-secret-key-" + "abcdefghij" * 3
 SIGN_LIMIT = 5  # FLASK_RATELIMIT_SIGN: signatures per minute per client address and campaign

@@ -25,9 +25,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float) -> bool:
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> bool:
+    """Whether something accepts connections on ``port`` within ``timeout``
+    (False at once if ``process`` exits meanwhile)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return True
