@@ -157,7 +157,7 @@ def register_health(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .dev.views import bp as dev_bp
-    from .organiser import activity, question_editor  # noqa: F401  (their pages join the organiser blueprint)
+    from .organiser import activity, question_editor, security  # noqa: F401  (their pages join the organiser blueprint)
     from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
 
@@ -189,9 +189,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from . import countries
+    from .form_base import error_title, shows_form_errors
     from .markup import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["error_title"] = error_title
+    app.jinja_env.globals["shows_form_errors"] = shows_form_errors
     app.jinja_env.filters["country_name"] = countries.name
     app.jinja_env.globals["site_name"] = lambda: app.config["SITE_NAME"]
 

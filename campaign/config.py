@@ -52,6 +52,10 @@ class Defaults:
     # signing inside the quiet period (a double click) sends nothing more.
     SIGNATURE_EMAIL_CAP = 5
     SIGNATURE_RESEND_QUIET_SECONDS = 10
+    # The thank-you page's "send the email again" button: it works for this
+    # long after signing, and only once the last email is this old.
+    SIGNATURE_RESEND_FORM_HOURS = 24
+    SIGNATURE_RESEND_AFTER_SECONDS = 60
     # Emails a mailbox did not yet ask for (confirmation links, "already
     # signed" notes), across all campaigns and address variants; past the
     # cap the signing still succeeds but nothing is sent until the window
@@ -85,6 +89,8 @@ class Defaults:
     RATELIMIT_CONFIRM = "30 per minute"
     RATELIMIT_BUSINESS = "5 per minute;20 per hour"
     RATELIMIT_UNSUBSCRIBE = "30 per minute"
+    # "Send the email again" presses from one client address, across all campaigns.
+    RATELIMIT_RESEND = "3 per 10 minutes;10 per day"
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
     # How long shared caches (a CDN) may keep a campaign page and count.json,
@@ -129,6 +135,10 @@ class Defaults:
     # A password reset link works once, for this long; an invitation link, once, for this many days.
     PASSWORD_RESET_MINUTES = 60
     INVITATION_DAYS = 7
+    # With two-factor on, the code must follow the password within this many
+    # minutes, and this many wrong codes send the organiser back to the password.
+    TWO_FACTOR_LOGIN_MINUTES = 5
+    TWO_FACTOR_LOGIN_TRIES = 5
     # Organiser sessions end after this long without a request, and this long after login.
     ORGANISER_IDLE_MINUTES = 120
     ORGANISER_SESSION_HOURS = 12

@@ -94,6 +94,14 @@ def authenticate(email: str, password: str) -> Organiser | None:
     return organiser
 
 
+def password_is_right(organiser: Organiser, password: str) -> bool:
+    """For confirming a sensitive change by a logged-in organiser."""
+    try:
+        return _hasher.verify(organiser.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def find_organiser(email: str) -> Organiser | None:
     return db.session.execute(
         select(Organiser).where(Organiser.email == normalise_login(email))

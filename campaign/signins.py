@@ -100,6 +100,16 @@ def end_all_sessions(organiser: Organiser) -> None:
     db.session.commit()
 
 
+def end_other_sessions(organiser: Organiser, session_id: str | None) -> None:
+    """Every session of ``organiser`` but this one ends now (two-factor
+    turned on: a session that began without it should not outlive it)."""
+    db.session.execute(update(OrganiserSession)
+                       .where(OrganiserSession.organiser_id == organiser.id, OrganiserSession.ended_at.is_(None),
+                              OrganiserSession.id_hash != _hashed(session_id or ""))
+                       .values(ended_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 def set_active(organiser: Organiser, active: bool) -> None:
     """Deactivate (ending every session at once) or reactivate an organiser."""
     organiser.active = active

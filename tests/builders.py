@@ -6,6 +6,8 @@ import itertools
 import re
 from html.parser import HTMLParser
 
+from sqlalchemy import select
+
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, Kind
 
@@ -144,6 +146,42 @@ def log_in(client, email="org@example.com", password=PASSWORD):
     page = client.get("/organiser/login")
     return client.post("/organiser/login", data={
         "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+# A fixed TOTP secret for organisers the tests give two-factor authentication.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def app_code(secret: str = TOTP_SECRET, seconds_ahead: int = 0) -> str:
+    """The code an authenticator app holding ``secret`` shows now (or soon)."""
+    import time
+
+    import pyotp
+    return pyotp.TOTP(secret).at(time.time() + seconds_ahead)
+
+
+def turn_on_two_factor(email: str, secret: str = TOTP_SECRET) -> list[str]:
+    """Two-factor on for ``email`` as if enrolled with ``secret`` (no code
+    used yet); returns its ten recovery codes. Inside an app context."""
+    from campaign import two_factor
+    from campaign.models import Organiser
+    organiser = db.session.execute(select(Organiser).where(Organiser.email == email)).scalar_one()
+    organiser.totp_secret = secret
+    organiser.totp_enabled_at = organiser.totp_last_step = None
+    codes = two_factor._new_recovery_codes(organiser)
+    organiser.totp_enabled_at = organiser.created_at
+    db.session.commit()
+    return codes
+
+
+def log_in_with_code(client, email="org@example.com", code=None, password=PASSWORD):
+    """Logs in an organiser with two-factor on: the password, then ``code``
+    (by default the app's current one). Returns the code step's response."""
+    first = log_in(client, email, password)
+    assert first.status_code == 303 and first.headers["Location"].endswith("/organiser/login/code"), first.status_code
+    page = client.get("/organiser/login/code")
+    return client.post("/organiser/login/code", data={
+        "code": app_code() if code is None else code, "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
 def confirm_signature(signature) -> bool:

@@ -33,11 +33,14 @@ from campaign.models import Business, Kind, Signature, Suppression
 
 from .builders import (
     PASSWORD,
+    TOTP_SECRET,
+    app_code,
     confirmed_signatures,
     csrf_token,
     log_in,
     make_campaign,
     make_organiser,
+    turn_on_two_factor,
     valid_pledge,
 )
 
@@ -92,6 +95,48 @@ GENUINE = {
     "organiser.edit_question": {"label": "Are you a paid-up member?", "kind": "yesno"},
     "organiser.question_visibility": {"action": "hide"},
     "organiser.move_question": {"action": "up"},
+    "organiser.require_two_factor": {"action": "on"},
+}
+
+
+# Submissions that need something set up first (an organiser with two-factor
+# on, a login waiting for its code): called with (app, client) just before
+# the POST; they return the submission.
+def _enrolling(app, client):
+    with app.app_context():
+        admin = organisers.find_organiser("admin@example.com")
+        admin.totp_secret = TOTP_SECRET
+        db.session.commit()
+    return {"code": app_code()}
+
+
+def _admin_with_two_factor(body):
+    def setup(app, client):
+        with app.app_context():
+            turn_on_two_factor("admin@example.com")
+        return {key: value() if callable(value) else value for key, value in body.items()}
+    return setup
+
+
+def _member_with_two_factor(app, client):
+    with app.app_context():
+        turn_on_two_factor("member@example.com")
+    return {"action": "reset"}
+
+
+def _waiting_for_code(app, client):
+    with app.app_context():
+        turn_on_two_factor("admin@example.com")
+    assert log_in(client, "admin@example.com").headers["Location"].endswith("/organiser/login/code")
+    return {"code": app_code(), "csrf_token": csrf_token(client.get("/organiser/login/code").get_data(as_text=True))}
+
+
+PREPARED = {
+    "organiser.enable_two_factor": _enrolling,
+    "organiser.new_recovery_codes": _admin_with_two_factor({"codes-code": app_code}),
+    "organiser.disable_two_factor": _admin_with_two_factor({"off-password": PASSWORD, "off-code": app_code}),
+    "organiser.reset_two_factor": _member_with_two_factor,
+    "organiser.login_code": _waiting_for_code,
 }
 
 
@@ -149,7 +194,8 @@ def uses_page_token(endpoint: str) -> bool:
 def with_token(body: dict, token: str | None) -> dict:
     if token is None:
         return dict(body)
-    return {**body, "csrf_token": token, "business-csrf_token": token, "invite-csrf_token": token}
+    return {**body, "csrf_token": token, "business-csrf_token": token, "invite-csrf_token": token,
+            "codes-csrf_token": token, "off-csrf_token": token}
 
 
 # --- The world ---------------------------------------------------------------
@@ -290,8 +336,12 @@ def test_with_the_right_token_each_post_route_does_its_job(app, client, world, e
     """The control: the same genuine submission with the right token is accepted, and any redirect stays on the site."""
     right = right_token(endpoint, world)
     url = url_of(app, endpoint, world, "POST")
+    body = GENUINE.get(endpoint, {})
+    if endpoint in PREPARED:
+        body = PREPARED[endpoint](app, client)
+        right = body.pop("csrf_token", right)
     before = snapshot(app)
-    response = client.post(f"{url}?next={quote(EVIL)}", data=with_token(GENUINE.get(endpoint, {}), right))
+    response = client.post(f"{url}?next={quote(EVIL)}", data=with_token(body, right))
     changed = changed_tables(before, snapshot(app))
     assert response.status_code in (200, 303), response.get_data(as_text=True)[:500]
     if "Location" in response.headers:

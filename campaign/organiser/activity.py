@@ -100,6 +100,11 @@ def _details(event: AuditEvent, emails: dict[int, str]) -> str:
         parts.append(_("question #%(id)s", id=detail.pop("question")))
     if "direction" in detail:
         parts.append(_("up") if detail.pop("direction") == "up" else _("down"))
+    if "second_factor" in detail:
+        parts.append(_("with a recovery code") if detail.pop("second_factor") == "recovery"
+                     else _("with a code from the app"))
+    if detail.pop("step", None) == "code":
+        parts.append(_("wrong two-factor code"))
     if detail.pop("via", None) == "command line":
         parts.append(_("from the command line"))
     parts.extend(f"{key}: {value}" for key, value in detail.items())

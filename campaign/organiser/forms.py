@@ -27,6 +27,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -184,6 +185,37 @@ class NewPasswordForm(Form):
         DataRequired(_l("Enter the password again")),
         EqualTo("password", message=_l("The two passwords are not the same"))],
         render_kw={"autocomplete": "new-password"})
+
+
+def _app_code_field(label):
+    """Six digits from an authenticator app (spaces allowed, as apps show them)."""
+    return StringField(label, filters=[strip, lambda v: "".join(v.split()) if isinstance(v, str) else v],
+                       validators=[DataRequired(_l("Enter the 6-digit code from your app")),
+                                   Regexp(r"^[0-9]{6}$", message=_l("Enter the 6 digits your app shows, like 123456"))],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
+
+
+class LoginCodeForm(Form):
+    """The second step of logging in: a code from the app, or a recovery code."""
+    code = StringField(_l("Code from your authenticator app, or a recovery code"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the code from your app, or one of your recovery codes")),
+                                   Length(max=40, message=_l("That is longer than any code we issue")),
+                                   NoControlCharacters()],
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"})
+
+
+class EnableTwoFactorForm(Form):
+    code = _app_code_field(_l("Code from your app"))
+
+
+class RecoveryCodesForm(Form):
+    code = _app_code_field(_l("Code from your app"))
+
+
+class DisableTwoFactorForm(Form):
+    password = PasswordField(_l("Your password"), validators=[
+        DataRequired(_l("Enter your password")), Length(max=1000)], render_kw={"autocomplete": "current-password"})
+    code = _app_code_field(_l("Code from your app"))
 
 
 class InviteForm(Form):

@@ -1,6 +1,7 @@
 """The organisers' back office: login, campaigns, dashboard, exports, moderation."""
 from __future__ import annotations
 
+import time
 from functools import wraps
 
 from flask import (
@@ -32,6 +33,7 @@ from .. import (
     organisers,
     questions,
     signins,
+    two_factor,
 )
 from ..campaign_page import render_campaign
 from ..extensions import db, limiter, login_manager
@@ -55,6 +57,7 @@ from .forms import (
     ForgotPasswordForm,
     InvalidateForm,
     InviteForm,
+    LoginCodeForm,
     LoginForm,
     MemberForm,
     NewPasswordForm,
@@ -145,7 +148,8 @@ def record_action(action: str, campaign: Campaign | None = None, detail: dict | 
 def login():
     """One message for a wrong password and an unknown address alike. After
     repeated failures an address asks browsers it has never logged in from
-    to wait (see signins); logging in starts a new session cookie."""
+    to wait (see signins); logging in starts a new session cookie. With
+    two-factor on, the right password leads to the code step instead."""
     form = LoginForm()
     error, status = None, 422 if request.method == "POST" else 200
     if form.validate_on_submit():
@@ -153,20 +157,13 @@ def login():
         known_device = signins.is_known_device(login, request.cookies.get(signins.DEVICE_COOKIE))
         wait = signins.seconds_to_wait(login, known_device)
         organiser = None if wait else organisers.authenticate(form.email.data, form.password.data)
+        next_url = safe_next(request.args.get("next"), url_for(".index"))
+        if organiser is not None and organiser.has_two_factor:
+            _new_session_cookie()
+            session[_PENDING_LOGIN] = {"id": organiser.id, "at": int(time.time()), "next": next_url, "tries": 0}
+            return redirect(url_for(".login_code"), 303)
         if organiser is not None:
-            audit.record("login", organiser, ip=request.remote_addr)  # written by record_success's commit
-            signins.record_success(login)
-            # A new session, and with it a new CSRF token (Flask-WTF keeps
-            # the one it made for this request in g: forget that too).
-            session.clear()
-            g.pop("csrf_token", None)
-            session[_SESSION_ID] = signins.start_session(organiser)
-            login_user(organiser)
-            response = redirect(safe_next(request.args.get("next"), url_for(".index")), 303)
-            response.set_cookie(signins.DEVICE_COOKIE, signins.device_cookie_for(login),
-                                max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400, path="/organiser",
-                                secure=request.is_secure, httponly=True, samesite="Strict")
-            return response
+            return _logged_in(organiser, login, next_url)
         if wait:
             error, status = _("Too many failed attempts for this address. Try again in %(n)s seconds.", n=wait), 429
         else:
@@ -176,11 +173,96 @@ def login():
     return render_template("organiser/login.html", form=form, error=error), status
 
 
+# The session cookie's key for a login waiting for its second factor: who,
+# since when, where to go next, and how many wrong codes so far.
+_PENDING_LOGIN = "two_factor_login"
+
+
+def _new_session_cookie() -> None:
+    """Forget everything of the session so far, and with it the CSRF token
+    (Flask-WTF keeps the one it made for this request in g: forget that too)."""
+    session.clear()
+    g.pop("csrf_token", None)
+
+
+def _logged_in(organiser: Organiser, login: str, next_url: str, second_factor: str | None = None):
+    """Starts the organiser's session (a new cookie) and remembers this
+    browser as one that logged in to ``login``."""
+    audit.record("login", organiser, None, {"second_factor": second_factor} if second_factor else None,
+                 ip=request.remote_addr)  # written by record_success's commit
+    signins.record_success(login)
+    _new_session_cookie()
+    session[_SESSION_ID] = signins.start_session(organiser)
+    login_user(organiser)
+    response = redirect(next_url, 303)
+    response.set_cookie(signins.DEVICE_COOKIE, signins.device_cookie_for(login),
+                        max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400, path="/organiser",
+                        secure=request.is_secure, httponly=True, samesite="Strict")
+    return response
+
+
+def _pending_login() -> tuple[dict, Organiser] | None:
+    """The login waiting for its code, while fresh, and its organiser."""
+    pending = session.get(_PENDING_LOGIN)
+    if not isinstance(pending, dict) or not isinstance(pending.get("id"), int):
+        return None
+    if time.time() - pending.get("at", 0) > current_app.config["TWO_FACTOR_LOGIN_MINUTES"] * 60:
+        session.pop(_PENDING_LOGIN)
+        return None
+    organiser = db.session.get(Organiser, pending["id"])
+    if organiser is None or not organiser.active or not organiser.has_two_factor:
+        session.pop(_PENDING_LOGIN)
+        return None
+    return pending, organiser
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login_code():
+    """The second step: a code from the app or a recovery code, within
+    TWO_FACTOR_LOGIN_MINUTES of the password. Wrong codes count as failed
+    logins of the address (the same growing delay), and after
+    TWO_FACTOR_LOGIN_TRIES of them the password must be entered again."""
+    waiting = _pending_login()
+    if waiting is None:
+        flash(_("Enter your email address and password first. The code must follow within %(n)s minutes.",
+                n=current_app.config["TWO_FACTOR_LOGIN_MINUTES"]))
+        return redirect(url_for(".login"), 303)
+    pending, organiser = waiting
+    form = LoginCodeForm()
+    error, status = None, 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        login = organisers.normalise_login(organiser.email)
+        known_device = signins.is_known_device(login, request.cookies.get(signins.DEVICE_COOKIE))
+        wait = signins.seconds_to_wait(login, known_device)
+        if wait:
+            error, status = _("Too many failed attempts for this address. Try again in %(n)s seconds.", n=wait), 429
+        else:
+            try:
+                second_factor = two_factor.check(organiser, form.code.data)
+            except two_factor.CodeRefused:
+                audit.record("login.failed", organiser, None, {"step": "code"}, ip=request.remote_addr)
+                signins.record_failure(login)
+                pending["tries"] = pending.get("tries", 0) + 1
+                if pending["tries"] >= current_app.config["TWO_FACTOR_LOGIN_TRIES"]:
+                    session.pop(_PENDING_LOGIN)
+                    flash(_("Too many wrong codes. Enter your email address and password again."))
+                    return redirect(url_for(".login"), 303)
+                session[_PENDING_LOGIN] = pending
+                form.code.errors.append(_("That code is not right, or it has been used already"))
+            else:
+                response = _logged_in(organiser, login, pending.get("next") or url_for(".index"), second_factor)
+                if second_factor == "recovery":  # flashed into the new session
+                    flash(_("You logged in with a recovery code; it cannot be used again. "
+                            "Recovery codes left: %(n)s.", n=two_factor.recovery_codes_left(organiser)))
+                return response
+    return render_template("organiser/login_code.html", form=form, error=error), status
+
+
 def _log_out() -> None:
     signins.end_session(session.get(_SESSION_ID))
     logout_user()
-    session.clear()
-    g.pop("csrf_token", None)
+    _new_session_cookie()
 
 
 @bp.post("/logout")
@@ -300,7 +382,7 @@ def manage_organisers():
             return redirect(url_for(".manage_organisers"), 303)
     status = 422 if form.errors else 200
     return render_template("organiser/organisers.html", form=form, invite_form=InviteForm(prefix="invite"),
-                           organisers=organisers.all_organisers()), status
+                           organisers=organisers.all_organisers(), two_factor_required=two_factor.required()), status
 
 
 @bp.post("/organisers/invite")
@@ -316,7 +398,7 @@ def invite_organiser():
                 email=invite_form.email.data, n=current_app.config["INVITATION_DAYS"]))
         return redirect(url_for(".manage_organisers"), 303)
     return render_template("organiser/organisers.html", form=OrganiserForm(formdata=None), invite_form=invite_form,
-                           organisers=organisers.all_organisers()), 422
+                           organisers=organisers.all_organisers(), two_factor_required=two_factor.required()), 422
 
 
 @bp.post("/organisers/<int:organiser_id>/account")
