@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     inspect,
     text,
     update,
@@ -79,6 +80,13 @@ def window_state(start: dt.datetime | None, end: dt.datetime | None,
     return WindowState.ENDED
 
 
+class ReasonStatus(enum.StrEnum):
+    """An organiser's review of a reason its signer agreed to show."""
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 def _one_of(enum_cls: type[enum.StrEnum], column: str) -> Enum:
     """A text column holding one of ``enum_cls``'s values, checked by the
     database (CHECK ck_<table>_<column>, portable, unlike a native enum)."""
@@ -107,6 +115,12 @@ class Campaign(db.Model):
     share_text: Mapped[str] = mapped_column(String(280), default="")
     # What to do once a freeze has ended: shown on the "ended" page.
     next_action: Mapped[str] = mapped_column(Text, default="")
+    # Pledge follow-through: the sign form may ask for a date ("I'll log off
+    # from ...", labelled by date_question) and a reason, which the page
+    # shows only with the signer's consent and once an organiser approved it.
+    asks_date: Mapped[bool] = mapped_column(default=False, server_default=false())
+    date_question: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    asks_reason: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Email opted-in supporters automatically when the goal (and each raised goal) is reached.
     milestone_emails: Mapped[bool] = mapped_column(default=False)
     # A generated file name under <instance>/uploads, served at /media/<name>.
@@ -156,6 +170,8 @@ class Signature(db.Model):
         Index("ix_signature_campaign_created", "campaign_id", "created_at"),
         # Fan-out walks a campaign's signatures in id order, a batch at a time.
         Index("ix_signature_campaign_id_id", "campaign_id", "id"),
+        # The reasons awaiting review, and those approved for the page.
+        Index("ix_signature_campaign_reason", "campaign_id", "reason_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,6 +202,14 @@ class Signature(db.Model):
     # Answers to the campaign's own questions: {str(question id): answer};
     # NULL when there were none to give.
     answers: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # Pledge follow-through (campaigns that ask): the date the signer pledges
+    # to act from, and their reason in their own words; reason_public is
+    # their consent to show it, reason_status the organiser's review.
+    pledge_date: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    reason_public: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reason_status: Mapped[str | None] = mapped_column(_one_of(ReasonStatus, "reason_status"))
+    reason_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship()
 
