@@ -266,7 +266,7 @@ def main() -> None:
     uncached = site_server(url, FLASK_PUBLIC_MICROCACHE_SECONDS="0", FLASK_PUBLIC_LIVE_SECONDS="0")
     results = {}
     try:
-        post_env = {"WRK_FORM_TOKEN": form_token(site.url, "small"), "WRK_ORIGIN": site.url, "WRK_EXPECT": "303"}
+        post_env = {"WRK_FORM_TOKEN": form_token(site.url, "small"), "WRK_ORIGIN": site.url, "WRK_EXPECT": "200"}
         scenarios = {
             HELLO: (hello.url + "/", "get.lua", None, None),
         }

@@ -151,7 +151,7 @@ def run(url: str, site: str, campaign_id: int, token: str, smtp_port: int, recor
     processes = start_workers(url, smtp_port, workers, batch, log)
     try:
         result = wrk(f"{site}/c/small/sign", "sign.lua", duration,
-                     {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site, "WRK_EXPECT": "303", "WRK_RUN": tag,
+                     {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site, "WRK_EXPECT": "200", "WRK_RUN": tag,
                       "WRK_PART": "0", "WRK_PARTS": "1"}, delay_ms=CONNECTIONS * 1000 / rate)
         queue_at_end = queue_length(url)
         signing_ended = time.time()
@@ -210,7 +210,7 @@ def main() -> None:
         token = form_token(site.url, "small")
         peak, measured = args.rate, args.rate is None
         if measured:
-            env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "303",
+            env = {"WRK_FORM_TOKEN": token, "WRK_ORIGIN": site.url, "WRK_EXPECT": "200",
                    "WRK_RUN": f"peak-{time.time_ns()}", "WRK_PARTS": str(args.peak_runs)}
             runs = sorted(wrk(f"{site.url}/c/small/sign", "sign.lua", args.peak_duration,
                               {**env, "WRK_PART": str(part)})["rps"] for part in range(args.peak_runs))

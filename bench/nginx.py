@@ -100,7 +100,7 @@ def main() -> None:
                     targets[via] = (f"{base}/c/small", "get.lua", {}, None)
                 else:
                     targets[via] = (f"{base}/c/small/sign", "sign.lua", {
-                        "WRK_FORM_TOKEN": form_token(base, "small"), "WRK_ORIGIN": base, "WRK_EXPECT": "303"}, signed)
+                        "WRK_FORM_TOKEN": form_token(base, "small"), "WRK_ORIGIN": base, "WRK_EXPECT": "200"}, signed)
             print(f"{scenario}...", flush=True)
             for via, result in interleaved(targets, args.duration, args.repeats, url).items():
                 results[scenario, via] = result

@@ -140,7 +140,7 @@ def register_extensions(app: Flask) -> None:
 def register_deliveries() -> None:
     """The outbox's transports, kinds of message and producers: each module
     registers its own when it is imported."""
-    from . import account_mail, broadcasts, business_mail, signature_mail, smtp, update_mail  # noqa: F401
+    from . import account_mail, broadcasts, business_mail, freeze_mail, signature_mail, smtp, update_mail  # noqa: F401
 
 
 def register_health(app: Flask) -> None:
@@ -157,8 +157,17 @@ def register_health(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .dev.views import bp as dev_bp
-    from .organiser import activity, question_editor, security  # noqa: F401  (their pages join the organiser blueprint)
+    from .organiser import (  # noqa: F401  (their pages join the organiser blueprint)
+        activity,
+        business_pages,
+        pledge_reasons,
+        question_editor,
+        scorecard_editor,
+        security,
+        site_admin,
+    )
     from .organiser.views import bp as organiser_bp
+    from .public import check_in, pause_pages, site_pages  # noqa: F401  (their pages join the public blueprint)
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
@@ -188,7 +197,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import countries
+    from . import countries, site_settings
     from .form_base import error_title, shows_form_errors
     from .markup import render_markdown
 
@@ -196,7 +205,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["error_title"] = error_title
     app.jinja_env.globals["shows_form_errors"] = shows_form_errors
     app.jinja_env.filters["country_name"] = countries.name
-    app.jinja_env.globals["site_name"] = lambda: app.config["SITE_NAME"]
+    app.jinja_env.globals["site"] = site_settings.site
+    app.jinja_env.globals["site_name"] = lambda: site_settings.site().name
 
 
 def register_commands(app: Flask) -> None:

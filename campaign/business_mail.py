@@ -2,7 +2,7 @@
 
 Anyone may type any address into the business form, so this email carries
 nothing the pledger typed (no organisation name, no website): only the
-campaign's title and the link, so it cannot be used to send someone else a
+campaign's title and the links (to confirm; to extend the pause later), so it cannot be used to send someone else a
 message of the pledger's choosing. It is queued as a small row naming the
 entry, rendered when it is sent (a mail merge per campaign, as signatures'
 confirmations are), counted against the mailbox's allowance of emails it
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import Row, select
 
 from . import outbox, tokens
@@ -29,6 +30,7 @@ BUSINESS_CONFIRMATION = "business_confirmation"
 class _Batch:
     entries: dict[int, Row]   # id, confirmed_at, campaign_id, title, slug
     confirm_link: Callable[[int], str]
+    extend_link: Callable[[int], str]
     merges: dict[int, MailMerge] = field(default_factory=dict)
 
     def merge(self, entry: Row) -> MailMerge:
@@ -38,9 +40,11 @@ class _Batch:
             subject, text, html = render_email("business_confirm", {
                 "campaign": {"title": entry.title, "slug": entry.slug},
                 "confirm_url": slot("confirmurl"),
+                "extend_url": slot("extendurl"),
+                "extend_days": current_app.config["BUSINESS_EXTEND_LINK_DAYS"],
                 "campaign_url": absolute_url("public.campaign_page", slug=entry.slug),
             })
-            merge = self.merges[entry.campaign_id] = MailMerge(subject, text, html, ("confirmurl",))
+            merge = self.merges[entry.campaign_id] = MailMerge(subject, text, html, ("confirmurl", "extendurl"))
         return merge
 
 
@@ -50,7 +54,8 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
         select(Business.id, Business.confirmed_at, Business.campaign_id, Campaign.title, Campaign.slug)
         .join(Campaign, Campaign.id == Business.campaign_id).where(Business.id.in_(ids))
     ).all() if ids else []
-    return _Batch({row.id: row for row in found}, tokens.links_for(tokens.CONFIRM_BUSINESS))
+    return _Batch({row.id: row for row in found}, tokens.links_for(tokens.CONFIRM_BUSINESS),
+                  tokens.extend_links())
 
 
 def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
@@ -64,7 +69,8 @@ def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
 
 def _render(batch: _Batch, row: outbox.Delivery) -> OutgoingEmail:
     entry = batch.entries[row.business_id]
-    return batch.merge(entry).message(row.recipient, {"confirmurl": batch.confirm_link(entry.id)})
+    return batch.merge(entry).message(row.recipient, {"confirmurl": batch.confirm_link(entry.id),
+                                                           "extendurl": batch.extend_link(entry.id)})
 
 
 outbox.register_kind(outbox.MessageKind(BUSINESS_CONFIRMATION, load=_load, still_wanted=_still_wanted,

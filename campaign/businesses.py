@@ -15,11 +15,21 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from . import business_mail
 from .extensions import db, dialect_insert
 from .identity import hash_ip
-from .models import Business, BusinessStatus, Campaign, CampaignStatus, LinkRefusal, utcnow
+from .models import (
+    Business,
+    BusinessEvent,
+    BusinessEventKind,
+    BusinessStatus,
+    Campaign,
+    CampaignStatus,
+    LinkRefusal,
+    utcnow,
+)
 
 # A pledge made again under the same name from the same domain asks for
 # its confirmation again, but not more often than this per entry (and the
@@ -33,6 +43,10 @@ class BusinessPledge:
     website: str
     contact_email: str
     company_size: str
+    # The pause it pledges, both days included; no end is "until further
+    # notice", no start a pledge that stated none (see pause_periods).
+    pause_start: dt.date | None = None
+    pause_end: dt.date | None = None
 
 
 def organisation_key(name: str) -> str:
@@ -69,10 +83,14 @@ def join_as_business(campaign: Campaign, pledge: BusinessPledge, ip: str | None 
             created_at=now,
             last_emailed_at=now,
             ip_hash=hash_ip(ip),
+            pause_start=pledge.pause_start,
+            pause_end=pledge.pause_end,
         ).on_conflict_do_nothing(index_elements=["campaign_id", "organisation_key", "contact_domain"])
         .returning(Business.id)
     ).scalar_one_or_none()
     if business_id is not None:
+        db.session.add(BusinessEvent(business_id=business_id, kind=BusinessEventKind.PLEDGED, happened_on=now.date(),
+                                     pause_start=pledge.pause_start, pause_end=pledge.pause_end, created_at=now))
         business_mail.queue_confirmation(business_id, pledge.contact_email)
     else:
         _ask_again(campaign.id, key, domain, now)
@@ -211,8 +229,9 @@ def entries_named(campaign: Campaign, organisation: str) -> list[Business]:
 # --- Reading ----------------------------------------------------------------------
 
 def approved_businesses(campaign_id: int) -> list[Business]:
+    """The public list, each with its timeline."""
     return list(db.session.execute(
-        select(Business)
+        select(Business).options(selectinload(Business.events))
         .where(Business.campaign_id == campaign_id, Business.status == BusinessStatus.APPROVED)
         .order_by(Business.organisation_key)
     ).scalars())

@@ -5,7 +5,7 @@ organisers preview a draft with the same template.
 A page is built in two steps. Everything that changes only when an
 organiser edits the campaign (the text and story, the window, the sign form
 with its 250 countries and the campaign's questions, the approved
-businesses) is rendered once per campaign edition, language, window state
+businesses with their timelines, the scorecard of demands) is rendered once per campaign edition, language, window state
 and page token, with a slot (see campaign/skeletons) where the count, the
 goal and the recent signers go. Each request then reads those in one round
 trip (campaign/page_reads) and fills the slots: a string join, not a
@@ -20,16 +20,18 @@ from collections.abc import Callable
 from cachetools import LRUCache
 from flask import current_app, get_template_attribute, render_template
 from flask_babel import get_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from . import businesses, questions
+from . import businesses, questions, reasons, scorecard, signing
 from .extensions import db
 from .models import Campaign, Kind, utcnow
 from .page_reads import LiveCampaign, campaign_now, live_campaign
-from .public_forms import BusinessForm, sign_form_class
+from .pause_periods import default_period
+from .public_forms import BusinessForm, ResendForm, sign_form_class
 from .shared_pages import page_token
 from .sharing import share_links
 from .signing import CampaignSummary
+from .site_settings import site
 from .skeletons import Skeleton, slot
 from .windows import describe_window
 
@@ -44,8 +46,8 @@ class _Kept:
 
 def _skeleton(key: tuple, build: Callable[[], Skeleton]) -> Skeleton:
     """The skeleton for ``key``, built by ``build`` the first time. Keys
-    carry the campaign's edition, so an edit makes a new key; old ones
-    fall out of the cache as it fills."""
+    carry the campaign's edition and the site settings' version, so an edit
+    makes a new key; old ones fall out of the cache as it fills."""
     kept = current_app.extensions.get("campaign_page")
     if kept is None:
         kept = current_app.extensions.setdefault("campaign_page", _Kept())
@@ -68,7 +70,7 @@ def public_page(slug: str) -> tuple[str, float] | None:
         return None
     now = utcnow()
     state = live.window_state(now)
-    key = ("campaign", live.id, live.edition, str(get_locale()), state, page_token())
+    key = ("campaign", live.id, live.edition, site().version, str(get_locale()), state, page_token())
     skeleton = _skeleton(key, lambda: _campaign_skeleton(_campaign(live), now))
     return skeleton.fill(_live_values(live, skeleton)), live.read_at
 
@@ -96,6 +98,9 @@ _LIVE_SLOTS = {
     "signers": Markup(slot("signers")),
     "closed_sentence": Markup(slot("closed")),
     "took_part": Markup(slot("tookpart")),
+    # A freeze's "I took part" answers (see check_ins).
+    "checked_in": Markup(slot("checkedin")),
+    "signed_up": Markup(slot("signedup")),
 }
 
 
@@ -104,15 +109,21 @@ def _campaign_skeleton(campaign: Campaign, now: dt.datetime, sign_form=None, bus
     context = {
         "campaign": campaign,
         "window": describe_window(campaign, now),
-        "form": sign_form or sign_form_class(questions.visible_questions(campaign.id))(
+        "form": sign_form or sign_form_class(questions.visible_questions(campaign.id), signing.asks_of(campaign))(
             postcode_required=campaign.postcode_required),
         "business_form": None,
         "businesses": [],
+        "reasons": reasons.public_reasons(campaign.id) if campaign.kind == Kind.PLEDGE and campaign.asks_reason
+        else [],
         "preview": preview,
+        "share": share_links(campaign),
+        "scorecard": scorecard.scorecard_of(campaign) if campaign.demand_list else [],
         **_LIVE_SLOTS,
     }
     if campaign.kind == Kind.BOYCOTT:
-        context["business_form"] = business_form or BusinessForm(prefix="business")
+        start, end = default_period(campaign)
+        context["business_form"] = business_form or BusinessForm(
+            prefix="business", data={"pause_start": start, "pause_end": end})
         context["businesses"] = businesses.approved_businesses(campaign.id)
     return Skeleton(render_template("public/campaign.html", **context))
 
@@ -126,6 +137,10 @@ def _live_values(live: LiveCampaign, skeleton: Skeleton) -> dict[str, str]:
         values["closed"] = _fragment("closed", count)
     if "tookpart" in wanted:
         values["tookpart"] = _fragment("took_part", count)
+    if "signedup" in wanted:
+        values["signedup"] = _fragment("signed_up", count)
+    if "checkedin" in wanted:
+        values["checkedin"] = _fragment("checked_in", live.took_part)
     return values
 
 
@@ -143,13 +158,39 @@ def page_after_signing(slug: str, template: str) -> str | None:
     live = live_campaign(slug, with_signers=False)
     if live is None or not live.is_public:
         return None
-    key = (template, live.id, live.edition, str(get_locale()))
+    key = (template, live.id, live.edition, site().version, str(get_locale()))
 
     def build() -> Skeleton:
         campaign = _campaign(live)
         return Skeleton(render_template(template, campaign=campaign, share=share_links(campaign)))
 
     return _skeleton(key, build).fill({})
+
+
+def thanks_page(slug: str, resent: bool = False) -> Callable[[str, str], str] | None:
+    """The thank-you page in answer to a person's own sign POST (or their
+    press of its "send the email again" button, ``resent``), as a function
+    of the address they typed and the button's token, which it names and
+    carries. Personal: the caller must let no cache keep it. Built once per
+    edition, language, page token and ``resent``, with slots for the two.
+    Ask for it before writing the signature: whatever it reads is then read,
+    so a database failing after the write cannot turn a stored signature
+    into an error page (and a second try)."""
+    live = live_campaign(slug, with_signers=False)
+    if live is None or not live.is_public:
+        return None
+    key = ("thanks", live.id, live.edition, site().version, str(get_locale()), resent, page_token())
+
+    def build() -> Skeleton:
+        campaign = _campaign(live)
+        return Skeleton(render_template(
+            "public/thanks.html", campaign=campaign, share=share_links(campaign), resent=resent,
+            signed_as=Markup(slot("signedas")),
+            resend_form=ResendForm(formdata=None, data={"token": slot("resendtoken")})))
+
+    skeleton = _skeleton(key, build)
+    return lambda email, resend_token: skeleton.fill({"signedas": str(escape(email)),
+                                                      "resendtoken": str(escape(resend_token))})
 
 
 def confirm_page(campaign: CampaignSummary, form, status: int = 200) -> tuple[str, int]:

@@ -17,7 +17,8 @@ from .models import Campaign, CampaignStatus, Membership, Organiser
 EDITABLE = (
     "kind", "slug", "title", "summary", "story", "pledge_text", "demands", "goal",
     "goal_fixed", "window_start", "window_end", "time_zone", "postcode_required",
-    "share_text", "next_action",
+    "share_text", "next_action", "asks_date", "date_question", "asks_reason",
+    "statement", "window_mode", "local_start", "local_end", "check_in_email",
 )
 
 # The formats an image may come in, by Pillow's name for them (found from the

@@ -16,7 +16,10 @@ class Defaults:
 
     # Absolute base for links in emails.
     SITE_URL = "http://127.0.0.1:5000"
+    # The site's name until an admin sets one on the Site settings page.
     SITE_NAME = "Campaign site"
+    # Site settings (name, footer, ...) are read at most this often per process.
+    SITE_SETTINGS_SECONDS = 5
 
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 1025
@@ -63,6 +66,10 @@ class Defaults:
     # A confirmation link (a signature's, a business pledge's) expires this
     # many days after the latest email that carried it.
     CONFIRM_LINK_DAYS = 30
+    # The "extend our pause" link in a business pledge's confirmation email
+    # works this long after the email: long enough for a pause of months
+    # to be extended near its end, not for ever (see business_pauses).
+    BUSINESS_EXTEND_LINK_DAYS = 180
     MAILBOX_UNCONFIRMED_PER_HOUR = 3
     MAILBOX_UNCONFIRMED_PER_DAY = 10
 

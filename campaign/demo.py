@@ -7,53 +7,68 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from . import site_settings
 from .extensions import db
-from .models import Campaign, CampaignStatus, Kind
+from .models import Campaign, CampaignStatus, Kind, WindowMode
+from .windows import local_span
 
 BOYCOTT_STORY = """\
-For one month, we are asking every advertiser to **stop paying for ads** on the
-network until it takes hate and disinformation seriously.
+For the month of July we are asking every advertiser to **stop paying for
+ads** on the network until it acts on hate and disinformation.
 
 Advertising is how the platform makes its money. When brands pause their
 spending together, the people who run it listen in a way they never do when
 users complain one at a time.
 
-### How it works
-1. Sign the pledge below to stand with the boycott as a customer.
-2. If you run a business, join as a business and pause your paid ads for the
-   whole month.
+### How you can help
+1. Sign the pledge on this page to stand with the boycott as a customer.
+2. If you run a business, join as a business at the foot of this page and
+   pause your paid ads on the network for the whole of July.
 3. Tell the brands you buy from that you noticed.
 
-Participating businesses are listed on this page once we have checked them.
+A business appears in the list on this page once its contact address has
+confirmed the pledge and we have checked it. The scorecard above shows how
+the company has answered each demand so far.
 """
 
 PLEDGE_STORY = """\
 Every day we hand a platform our attention, our data and our patience, and
 every day it gives us more outrage and less of the people we care about.
 
-This is a pledge to **log off and walk away**: delete the app from your phone,
-download your archive, and stop feeding the feed. Alone, one account leaving
-is a rounding error. Together, at a set count, it is a headline the company
-cannot ignore.
+This is a pledge to **log off, and to stay off until the platform meets our
+demands**: choose the day you start, delete the app from your phone, download
+your archive, and stop feeding the feed. One account leaving is a rounding
+error. Thousands leaving together, each with a reason, are a headline the
+company cannot ignore.
 
-### Reasons people give
-- "I want my evenings back."
-- "My feed is adverts and arguments, not friends."
-- "I don't want my data sold to whoever pays."
+If you tell us why you are leaving and agree to show it, your reason may
+appear on this page once we have read it.
 """
 
 FREEZE_STORY = """\
 For twenty-four hours, we all go quiet. No posts, no replies, no stories.
 
-A day of silence from millions of accounts shows the platform what it is
-without us: empty. It is the simplest protest there is, and it only works if
-we do it **together, at the same moment**.
+A day of silence from thousands of accounts shows the platform what it is
+without us. It is the simplest protest there is, and it works best when we
+do it together: from nine in the morning on every clock, wherever you are.
 
 ### The steps
-1. Before the freeze starts, post the statement below once, with the campaign link.
-2. When the freeze starts, stop posting, liking and replying for 24 hours.
-3. Afterwards, come back here to see how many joined.
+1. At 9:00 your time, post the statement on this page once, with the link
+   to this page.
+2. Then go quiet: no posts, likes or replies for 24 hours.
+3. If you asked for reminders, we email you the day before and when it
+   starts, and afterwards ask whether you took part: this page then shows
+   how many did.
 """
+
+# What every page of the demo site shows (see site_settings).
+DEMO_SITE = {
+    "site_name": "Fair Feeds",
+    "logo_text": "Fair Feeds",
+    "favicon_text": "FF",
+    "organiser_name": "Fair Feeds, a demonstration coalition",
+    "contact_email": "hello@fairfeeds.example",
+}
 
 
 def _at(zone: str, day: dt.date, hour: int) -> dt.datetime:
@@ -64,13 +79,14 @@ def _at(zone: str, day: dt.date, hour: int) -> dt.datetime:
 
 def demo_campaigns(today: dt.date) -> list[dict]:
     july = dt.date(today.year + (today.month > 7), 7, 1)
-    freeze_day = today + dt.timedelta(days=14)
+    local_start = dt.datetime.combine(today + dt.timedelta(days=14), dt.time(9))
+    first_start, last_end = local_span(local_start, local_start + dt.timedelta(days=1))
     return [
         {
             "slug": "stop-hate-for-profit",
             "kind": Kind.BOYCOTT,
             "title": "Stop Hate for Profit: pause your ads for July",
-            "summary": "Brands and customers together: no paid ads on the network for one month, until it acts on hate and disinformation.",
+            "summary": "Brands pause their paid ads on the network for the month of July, until it acts on hate and disinformation; customers sign to back them.",
             "story": BOYCOTT_STORY,
             "pledge_text": "I support the advertiser boycott. I will tell the brands I buy from that I want them to pause their ads on the network for the month of July.",
             "demands": "\n".join([
@@ -89,34 +105,42 @@ def demo_campaigns(today: dt.date) -> list[dict]:
         {
             "slug": "walkaway",
             "kind": Kind.PLEDGE,
-            "title": "Walk away: I'm logging off",
-            "summary": "A pledge to log off the platform for good, and to do it together.",
+            "title": "Log off until they listen",
+            "summary": "Choose the day you log off, and stay off until the platform meets three demands.",
             "story": PLEDGE_STORY,
-            "pledge_text": "I pledge to log off the platform: I will delete the app, download my data and stop posting.",
+            "pledge_text": "I pledge to log off the platform from the day I choose, and to stay off until it meets these demands: I will delete the app, download my data and stop posting.",
             "demands": "\n".join([
                 "Let people take their data and their followers with them.",
                 "Stop the endless feed designed to keep us scrolling.",
                 "Stop selling what we do to advertisers we never chose.",
             ]),
             "goal": 1000,
-            "share_text": "I've pledged to log off. If enough of us walk away together, they have to listen:",
+            "asks_date": True,
+            "date_question": "I will log off from",
+            "asks_reason": True,
+            "share_text": "I've pledged to log off until the platform listens. If enough of us leave together, it has to:",
         },
         {
             "slug": "account-freeze",
             "kind": Kind.FREEZE,
             "title": "24-hour account freeze",
-            "summary": "One day, no posts: millions of accounts go quiet at the same moment.",
+            "summary": "One day, no posts: from 9:00 in the morning, wherever you are, we all go quiet for 24 hours.",
             "story": FREEZE_STORY,
-            "pledge_text": "I'll join the freeze: I will post the statement, then not post, like or reply for 24 hours.",
+            "pledge_text": "I'll join the freeze: I will post the statement, then not post, like or reply for 24 hours from 9:00 my time.",
             "demands": "\n".join([
                 "Enforce the platform's own rules on hate speech, consistently.",
                 "Explain every account suspension, and offer a real appeal.",
             ]),
             "goal": 5000,
-            "window_start": _at("Europe/London", freeze_day, 9),
-            "window_end": _at("Europe/London", freeze_day + dt.timedelta(days=1), 9),
+            "window_mode": WindowMode.LOCAL,
+            "local_start": local_start,
+            "local_end": local_start + dt.timedelta(days=1),
+            "window_start": first_start,
+            "window_end": last_end,
             "time_zone": "Europe/London",
             "share_text": "For 24 hours, we go quiet together. I'm freezing my account. Join the freeze:",
+            "statement": "For the next 24 hours I'm freezing my account: no posts, likes or replies. I'm asking the platform to enforce its own rules on hate speech, and to explain every suspension with a real appeal. Join me:",
+            "check_in_email": True,
             "next_action": "The freeze is over, but the demands stand. Sign up for updates to hear about the next day of action.",
         },
     ]
@@ -132,5 +156,8 @@ def seed_demo_campaigns(today: dt.date | None = None) -> list[Campaign]:
         if fields["slug"] not in existing
     ]
     db.session.add_all(created)
+    for name, value in DEMO_SITE.items():
+        if not site_settings.value(name):  # an admin's own choice stays
+            site_settings.change(name, value)
     db.session.commit()
     return created

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from . import questions
 from .counts import counts_by_country, counts_by_day, signature_count
 from .extensions import db, on_postgresql
-from .models import Campaign, ExportRecord, Organiser, Signature
+from .models import Campaign, ExportRecord, Kind, Organiser, Signature
 from .spreadsheet import neutralise, neutralised_sql
 
 BY_CHOICES = ("day", "country", "total")
@@ -58,18 +58,39 @@ def stream_signers(campaign_id: int, batch: int = 2000) -> Iterator[str | bytes]
     """The full signer list as CSV chunks, in constant memory; then a column
     for each of the campaign's exported questions, headed by its label."""
     exported = questions.exported_questions(campaign_id)
-    header = SIGNER_COLUMNS + [neutralise(question.label) for question in exported]
+    follow_through = _follow_through_columns(campaign_id)
+    header = SIGNER_COLUMNS + [neutralise(question.label) for question in exported] + follow_through
     asked = [question.id for question in exported]
     if on_postgresql():
-        return _copy_signers(int(campaign_id), header, asked)
-    return _signers_in_batches(campaign_id, batch, header, asked)
+        return _copy_signers(int(campaign_id), header, asked, follow_through)
+    return _signers_in_batches(campaign_id, batch, header, asked, follow_through)
+
+
+def _follow_through_columns(campaign_id: int) -> list[str]:
+    """The pledge follow-through a campaign asks for, as columns after its
+    questions: the date, and the reason with whether it may be shown and
+    the organisers' review."""
+    campaign = db.session.execute(select(Campaign.kind, Campaign.asks_date, Campaign.asks_reason)
+                                  .where(Campaign.id == campaign_id)).one()
+    if campaign.kind != Kind.PLEDGE:
+        return []
+    return (["pledge_date"] if campaign.asks_date else []) + \
+        (["reason", "reason_public", "reason_review"] if campaign.asks_reason else [])
 
 
 def _pg_time(column: str) -> str:
     return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
-def _copy_signers(campaign_id: int, header: list[str], asked: list[int],
+_FOLLOW_THROUGH_SQL = {
+    "pledge_date": "COALESCE(to_char(pledge_date, 'YYYY-MM-DD'), '')",
+    "reason": neutralised_sql("reason"),
+    "reason_public": "CASE WHEN reason_public THEN 'yes' ELSE 'no' END",
+    "reason_review": "COALESCE(reason_status, '')",
+}
+
+
+def _copy_signers(campaign_id: int, header: list[str], asked: list[int], follow_through: list[str],
                   chunk_bytes: int = 256 * 1024) -> Iterator[bytes]:
     """PostgreSQL: COPY ... TO STDOUT does the CSV work in the server, an
     order of magnitude faster than formatting rows in Python; the same
@@ -81,6 +102,7 @@ def _copy_signers(campaign_id: int, header: list[str], asked: list[int],
         "CASE WHEN show_name THEN 'yes' ELSE 'no' END AS show_name",
         f"{_pg_time('created_at')} AS signed_at", f"{_pg_time('confirmed_at')} AS confirmed_at", "status",
         *(neutralised_sql(f"(answers ->> '{int(question_id)}')") for question_id in asked),
+        *(_FOLLOW_THROUGH_SQL[name] for name in follow_through),
     ])
     sql = (f"COPY (SELECT {columns} FROM signature WHERE campaign_id = {campaign_id} ORDER BY id) "
            "TO STDOUT WITH (FORMAT csv)")
@@ -100,7 +122,18 @@ def _copy_signers(campaign_id: int, header: list[str], asked: list[int],
         yield b"".join(pending)
 
 
-def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: list[int]) -> Iterator[str]:
+def _follow_through_values(row, follow_through: list[str]) -> list[str]:
+    values = {
+        "pledge_date": lambda: row.pledge_date.isoformat() if row.pledge_date else "",
+        "reason": lambda: neutralise(row.reason),
+        "reason_public": lambda: "yes" if row.reason_public else "no",
+        "reason_review": lambda: row.reason_status or "",
+    }
+    return [values[name]() for name in follow_through]
+
+
+def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: list[int],
+                        follow_through: list[str]) -> Iterator[str]:
     """Portable path: rows in batches from a cursor, formatted here."""
     buffer = io.StringIO()
     # CRLF, as RFC 4180 says: the writer then also quotes a lone CR in a cell,
@@ -113,6 +146,7 @@ def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: 
             Signature.given_name, Signature.family_name, Signature.email, Signature.country,
             Signature.postal_code, Signature.email_opt_in, Signature.show_name,
             Signature.created_at, Signature.confirmed_at, Signature.status, Signature.answers,
+            Signature.pledge_date, Signature.reason, Signature.reason_public, Signature.reason_status,
         )
         .where(Signature.campaign_id == campaign_id)
         .order_by(Signature.id)
@@ -128,6 +162,7 @@ def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: 
                 row.confirmed_at.isoformat(timespec="seconds") + "Z" if row.confirmed_at else "",
                 row.status,
                 *(neutralise((row.answers or {}).get(key)) for key in keys),
+                *_follow_through_values(row, follow_through),
             ])
         yield buffer.getvalue()
         buffer.seek(0)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     false,
     inspect,
+    select,
     text,
     update,
 )
@@ -87,6 +88,13 @@ class ReasonStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class WindowMode(enum.StrEnum):
+    """How a freeze's window applies: one span of time for everyone, or the
+    same local hours in each signer's own time zone (as Earth Hour does)."""
+    GLOBAL = "global"
+    LOCAL = "local"
+
+
 def _one_of(enum_cls: type[enum.StrEnum], column: str) -> Enum:
     """A text column holding one of ``enum_cls``'s values, checked by the
     database (CHECK ck_<table>_<column>, portable, unlike a native enum)."""
@@ -115,6 +123,18 @@ class Campaign(db.Model):
     share_text: Mapped[str] = mapped_column(String(280), default="")
     # What to do once a freeze has ended: shown on the "ended" page.
     next_action: Mapped[str] = mapped_column(Text, default="")
+    # Freeze follow-through: the statement signers post; whether the window
+    # is one span for everyone or the same local hours in every zone (then
+    # local_start/local_end hold the wall-clock hours and window_start/end
+    # the span from its first start anywhere to its last end anywhere); and
+    # whether signers who asked for reminders are asked afterwards whether
+    # they took part.
+    statement: Mapped[str] = mapped_column(Text, default="", server_default="")
+    window_mode: Mapped[str] = mapped_column(_one_of(WindowMode, "window_mode"), default=WindowMode.GLOBAL,
+                                             server_default=WindowMode.GLOBAL.value)
+    local_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    local_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    check_in_email: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Pledge follow-through: the sign form may ask for a date ("I'll log off
     # from ...", labelled by date_question) and a reason, which the page
     # shows only with the signer's consent and once an organiser approved it.
@@ -148,6 +168,11 @@ class Campaign(db.Model):
     def window_state(self, now: dt.datetime | None = None) -> WindowState:
         return window_state(self.window_start, self.window_end, now)
 
+    @property
+    def local_hours(self) -> bool:
+        """A freeze at the same local hours in every zone (see WindowMode)."""
+        return self.window_mode == WindowMode.LOCAL and self.local_start is not None
+
 
 LIVE_STATUSES = (SignatureStatus.PENDING.value, SignatureStatus.CONFIRMED.value)
 # The condition of the partial unique index on (campaign, address); an
@@ -172,6 +197,8 @@ class Signature(db.Model):
         Index("ix_signature_campaign_id_id", "campaign_id", "id"),
         # The reasons awaiting review, and those approved for the page.
         Index("ix_signature_campaign_reason", "campaign_id", "reason_status"),
+        # A freeze's reminders go to its confirmed signers who asked for them.
+        Index("ix_signature_campaign_reminders", "campaign_id", "reminder_opt_in", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,6 +237,18 @@ class Signature(db.Model):
     reason_public: Mapped[bool] = mapped_column(default=False, server_default=false())
     reason_status: Mapped[str | None] = mapped_column(_one_of(ReasonStatus, "reason_status"))
     reason_reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Freeze follow-through: the signer's time zone (from their browser,
+    # else their country; changeable when confirming); their consent to
+    # reminder emails (its time is created_at, or confirmed_at when changed
+    # there); when each freeze email was queued for them (each goes once);
+    # and their answer to "Did you take part?".
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    reminder_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reminded_day_before_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reminded_start_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    check_in_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    took_part: Mapped[bool | None] = mapped_column()
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -259,6 +298,21 @@ class SignatureTally(db.Model):
     email_opt_in: Mapped[bool] = mapped_column(primary_key=True)
     shard: Mapped[int] = mapped_column(Integer, primary_key=True)
     signatures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckInTally(db.Model):
+    """Answers to a freeze's "Did you take part?" by answer, sharded like
+    SignatureTally: the page in the "ended" state and the dashboard read
+    how many took part from here, never from counting signatures."""
+
+    __tablename__ = "check_in_tally"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    took_part: Mapped[bool] = mapped_column(primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DailyCountryCount(db.Model):
@@ -322,8 +376,92 @@ class Business(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+    # The pause the business states when it pledges, both days included
+    # (see pause_periods): no end is "until further notice"; no start, an
+    # entry from before pause periods were asked for. Extending moves the end.
+    pause_start: Mapped[dt.date | None] = mapped_column(Date)
+    pause_end: Mapped[dt.date | None] = mapped_column(Date)
+    # The day it advertised again, as an organiser recorded it (with a note
+    # and evidence: its "resumed" event).
+    resumed_on: Mapped[dt.date | None] = mapped_column(Date)
 
     campaign: Mapped[Campaign] = relationship(back_populates="businesses")
+    events: Mapped[list[BusinessEvent]] = relationship(
+        back_populates="business", order_by="BusinessEvent.id", passive_deletes=True)
+
+
+class BusinessEventKind(enum.StrEnum):
+    PLEDGED = "pledged"
+    EXTENDED = "extended"
+    RESUMED = "resumed"
+
+
+class BusinessEvent(db.Model):
+    """A dated entry of a business's public timeline: it pledged a pause,
+    extended it, or (as an organiser recorded, with evidence) resumed."""
+
+    __tablename__ = "business_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(_one_of(BusinessEventKind, "kind"))
+    # The day it happened (for "resumed", the day the organiser gives).
+    happened_on: Mapped[dt.date] = mapped_column(Date)
+    # The pause as this entry left it ("pledged", "extended").
+    pause_start: Mapped[dt.date | None] = mapped_column(Date)
+    pause_end: Mapped[dt.date | None] = mapped_column(Date)
+    # Public: the organiser's note and the link to the evidence ("resumed").
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    business: Mapped[Business] = relationship(back_populates="events")
+
+
+class DemandStatus(enum.StrEnum):
+    NO_RESPONSE = "no_response"
+    PARTLY_MET = "partly_met"
+    MET = "met"
+    REJECTED = "rejected"
+
+
+class Demand(db.Model):
+    """A line of a campaign's ``demands`` on its scorecard, found by the
+    line's folded text (see scorecard): rewording a line starts a new row,
+    and the old one keeps its history off the public page."""
+
+    __tablename__ = "demand"
+    __table_args__ = (UniqueConstraint("campaign_id", "key", name="uq_demand_campaign_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    # A hash of the line, case- and space-folded.
+    key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    # The status of its latest entry.
+    status: Mapped[str] = mapped_column(_one_of(DemandStatus, "status"), default=DemandStatus.NO_RESPONSE)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    entries: Mapped[list[DemandEntry]] = relationship(
+        back_populates="demand", order_by="[DemandEntry.happened_on, DemandEntry.id]", passive_deletes=True)
+
+
+class DemandEntry(db.Model):
+    """A dated change of a demand's status, with a link to its source."""
+
+    __tablename__ = "demand_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demand.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(_one_of(DemandStatus, "status"))
+    happened_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    demand: Mapped[Demand] = relationship(back_populates="entries")
 
 
 class OutboxStatus(enum.StrEnum):
@@ -627,3 +765,32 @@ def _business_changed(mapper, connection, business: Business) -> None:
     history = inspect(business).attrs.status.history
     if BusinessStatus.APPROVED in (business.status, *history.deleted):
         _next_edition(connection, business.campaign_id)
+
+
+@event.listens_for(BusinessEvent, "after_insert")
+@event.listens_for(BusinessEvent, "after_update")
+@event.listens_for(BusinessEvent, "after_delete")
+def _business_event_changed(mapper, connection, entry: BusinessEvent) -> None:
+    """A timeline entry shows only while its business is on the public list."""
+    business = Business.__table__
+    connection.execute(update(Campaign.__table__).where(
+        Campaign.__table__.c.id == select(business.c.campaign_id).where(
+            business.c.id == entry.business_id, business.c.status == BusinessStatus.APPROVED.value)
+        .scalar_subquery()).values(edition=Campaign.__table__.c.edition + 1))
+
+
+@event.listens_for(Demand, "after_insert")
+@event.listens_for(Demand, "after_update")
+@event.listens_for(Demand, "after_delete")
+def _demand_changed(mapper, connection, demand: Demand) -> None:
+    _next_edition(connection, demand.campaign_id)
+
+
+@event.listens_for(DemandEntry, "after_insert")
+@event.listens_for(DemandEntry, "after_update")
+@event.listens_for(DemandEntry, "after_delete")
+def _demand_entry_changed(mapper, connection, entry: DemandEntry) -> None:
+    demand = Demand.__table__
+    connection.execute(update(Campaign.__table__).where(
+        Campaign.__table__.c.id == select(demand.c.campaign_id).where(demand.c.id == entry.demand_id)
+        .scalar_subquery()).values(edition=Campaign.__table__.c.edition + 1))

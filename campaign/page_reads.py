@@ -25,7 +25,7 @@ from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import bindparam, select, true
 
-from . import counts
+from . import check_ins, counts
 from .campaigns import where_slug
 from .extensions import db
 from .models import Campaign, CampaignStatus, Signature, SignatureStatus, WindowState, window_state
@@ -49,6 +49,8 @@ class LiveCampaign:
     count: int
     # (first name, country) of the latest confirmed signers who chose to be shown.
     signers: tuple[tuple[str, str], ...] = ()
+    # How many answered "I took part" to a freeze's check-in (see check_ins).
+    took_part: int = 0
     # When it was read (time.monotonic()): pages made from it are that old.
     read_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -74,7 +76,8 @@ def _campaign_id():
 def _live_query(with_signers: bool):
     campaign = Campaign.__table__
     columns = [campaign.c[name] for name in _LIVE]
-    query = select(*columns, counts.confirmed_count(campaign.c.id).label("count"))
+    query = select(*columns, counts.confirmed_count(campaign.c.id).label("count"),
+                   check_ins.took_part_count(campaign.c.id).label("took_part"))
     if not with_signers:
         return query.where(campaign.c.slug == bindparam("slug"))
     # The count once, beside up to ten signer rows (or one row of NULLs).
@@ -86,7 +89,8 @@ def _live_query(with_signers: bool):
               .order_by(Signature.confirmed_at.desc())
               .limit(RECENT_SIGNERS)
               .subquery("recent"))
-    return (select(*columns, tally.c.count, recent.c.given_name, recent.c.country)
+    return (select(*columns, tally.c.count, check_ins.took_part_count(campaign.c.id).label("took_part"),
+                   recent.c.given_name, recent.c.country)
             .select_from(campaign.join(tally, true()).outerjoin(recent, true()))
             .where(campaign.c.slug == bindparam("slug"))
             .order_by(recent.c.confirmed_at.desc()))
@@ -131,7 +135,8 @@ def read_campaign(slug: str, with_signers: bool = True) -> LiveCampaign | None:
     first = rows[0]
     signers = tuple((row.given_name, row.country) for row in rows if row.given_name is not None) \
         if with_signers else ()
-    return LiveCampaign(*(getattr(first, name) for name in _LIVE), int(first.count), signers)
+    return LiveCampaign(*(getattr(first, name) for name in _LIVE), int(first.count), signers,
+                        took_part=int(first.took_part))
 
 
 def campaign_now(campaign: Campaign) -> LiveCampaign:

@@ -1,21 +1,25 @@
-"""The public forms: signing a pledge, a business joining a boycott, confirming."""
+"""The public forms: signing a pledge, a business joining a boycott,
+confirming, and asking for the confirmation email again."""
+import datetime as dt
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import Choice, SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import Select, html_params
 
-from . import countries
+from . import countries, time_zones
 from .form_base import Form
-from .models import CompanySize, QuestionKind
+from .models import CompanySize, QuestionKind, utcnow
+from .pause_forms import PausePeriod, pause_fields
 from .questions import Question
 from .shared_pages import PageCSRF
-from .validation import EmailAddress, PlainName, has_control_characters, strip
+from .signing import PledgeAsks
+from .validation import EmailAddress, PlainName, has_control_characters, looks_like_link, strip
 
 
 def _country_choices():
@@ -51,6 +55,19 @@ class CountryCode:
     def __call__(self, form, field):
         if not countries.is_country(field.data):
             raise ValidationError(_l("Choose your country from the list"))
+
+
+class TimeZoneName:
+    """One of the zones we know (see time_zones), by its exact name."""
+
+    def __call__(self, form, field):
+        value = field.data if isinstance(field.data, str) else ""
+        if has_control_characters(value):
+            raise ValidationError(_l("The time zone contains characters we cannot accept"))
+        if len(value) > time_zones.LONGEST_NAME:
+            raise ValidationError(_l("Choose a time zone from the list: that name is too long"))
+        if not time_zones.is_zone(value):
+            raise ValidationError(_l("Choose a time zone from the list"))
 
 
 class PublicForm(Form):
@@ -110,6 +127,11 @@ class SignForm(PublicForm):
     )
     email_opt_in = BooleanField(_l("Email me updates about this campaign"), default=False)
     show_name = BooleanField(_l("Show my first name on the public list"), default=False)
+    # A freeze's: the browser's time zone (filled by static/js/site.js; a
+    # name we do not know is ignored and the country's zone used instead),
+    # and consent to its reminder emails.
+    time_zone = HiddenField(filters=[strip], validators=[Optional(), Length(max=time_zones.LONGEST_NAME)])
+    reminder_opt_in = BooleanField(_l("Email me a reminder the day before and when it starts"), default=False)
     # Honeypot: hidden from people, tempting to bots. Filled means discard.
     homepage = StringField(_l("Leave this field empty"))
 
@@ -193,18 +215,94 @@ def _question_field(question: Question):
     return StringField(**rules)
 
 
+# --- Pledge follow-through: the date and the reason ----------------------------------
+
+REASON_MAX = 500
+# How far ahead a pledge's date may be.
+PLEDGE_DATE_MAX_DAYS = 366
+
+
+class PledgeDateField(DateField):
+    """A date picker (a text box of YYYY-MM-DD where browsers have none),
+    with a message a person understands when the date cannot be read."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter the date as year, month and day, like 2027-03-01")) from None
+
+
+class PledgeDate:
+    """From yesterday (it is already tomorrow somewhere) to a year ahead."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        today = utcnow().date()
+        if field.data < today - dt.timedelta(days=1):
+            raise ValidationError(_l("Choose today or a later date"))
+        if field.data > today + dt.timedelta(days=PLEDGE_DATE_MAX_DAYS):
+            raise ValidationError(_l("Choose a date within the next year"))
+
+
+class Reason:
+    """A reason in the signer's own words: plain text, no web addresses
+    (it may be shown publicly), within REASON_MAX characters."""
+
+    def __call__(self, form, field):
+        value = (field.data or "").replace("\r\n", "\n").strip()
+        field.data = value
+        if not value:
+            return
+        if len(value) > REASON_MAX:
+            raise ValidationError(_l("Your reason must be %(n)s characters or fewer", n=REASON_MAX))
+        if has_control_characters(value.replace("\n", "").replace("\t", "")):
+            raise ValidationError(_l("Your reason contains characters we cannot accept"))
+        if looks_like_link(value):
+            raise ValidationError(_l("Your reason must not contain a web address"))
+
+
+def _pledge_date_field(label: str, required: bool):
+    # InputRequired, not DataRequired: that would hide why a typed date could not be read.
+    first = InputRequired(_l("Enter the date you will start")) if required else Optional()
+    return PledgeDateField(label or _l("The date I will start"), validators=[first, PledgeDate()])
+
+
+def _reason_fields() -> dict:
+    return {
+        "reason": TextAreaField(_l("Why are you pledging?"), validators=[Reason()],
+                                render_kw={"maxlength": REASON_MAX, "rows": 3}),
+        "reason_public": BooleanField(_l("Show my reason on this page (we read it first)"), default=False),
+    }
+
+
 @lru_cache(maxsize=512)
-def sign_form_class(questions: tuple[Question, ...] = ()) -> type[SignForm]:
+def sign_form_class(questions: tuple[Question, ...] = (), asks: PledgeAsks | None = None) -> type[SignForm]:
     """The sign form of a campaign: the built-in fields, then a field for
-    each of its questions, validated like the rest. Built once per set of
-    questions (they are frozen, so equal sets share a class)."""
-    if not questions:
+    each of its questions, validated like the rest, then what a pledge asks
+    (a date, a reason). Built once per set of questions and asks (they are
+    frozen, so equal sets share a class)."""
+    if not questions and asks is None:
         return SignForm
     fields = {q.field_name: _question_field(q) for q in questions}
+    if asks is not None and asks.date_question is not None:
+        fields["pledge_date"] = _pledge_date_field(asks.date_question, required=True)
+    if asks is not None and asks.reason:
+        fields.update(_reason_fields())
     return type("CampaignSignForm", (SignForm,), {**fields, "questions": questions})
 
 
-class BusinessForm(PublicForm):
+def pledge_details(form) -> dict:
+    """The date and reason a sign or confirm form holds (none if it asks none)."""
+    reason = form.reason.data if "reason" in form else None
+    return {"pledge_date": form.pledge_date.data if "pledge_date" in form else None,
+            "reason": reason or None,
+            "reason_public": bool(reason and form.reason_public.data)}
+
+
+class BusinessForm(PausePeriod, PublicForm):
     organisation = StringField(
         _l("Organisation"),
         filters=[strip],
@@ -236,6 +334,7 @@ class BusinessForm(PublicForm):
         + [SelectChoice(s.value, _l("%(n)s people", n=s.value)) for s in CompanySize],
         validate_choice=False,
     )
+    pause_start, pause_end = pause_fields()
     homepage = StringField(_l("Leave this field empty"))
 
     def validate_website(self, field):
@@ -272,3 +371,34 @@ class ConfirmForm(PublicForm):
     country = SignForm.country
     email_opt_in = SignForm.email_opt_in
     show_name = SignForm.show_name
+    # Shown for a freeze only; a form without them keeps the zone and turns reminders off.
+    time_zone = SelectField(_l("Your time zone"), choices=lambda: [SelectChoice("", _l("Choose your time zone"))] + [
+                                SelectChoice(z, z.replace("_", " ")) for z in time_zones.choices()],
+                            validate_choice=False, validators=[Optional(), TimeZoneName()],
+                            description=_l("Reminders come at the start of the freeze in this zone."))
+    reminder_opt_in = SignForm.reminder_opt_in
+
+
+# A confirm POST is read before its campaign is known: a form with every
+# follow-through field, none required (what a form without them sends).
+ANY_ASKS = PledgeAsks("", True)
+
+
+@lru_cache(maxsize=64)
+def confirm_form_class(asks: PledgeAsks | None = None) -> type[ConfirmForm]:
+    """The confirm form, with the date and reason where the campaign asks
+    them: the confirmer sees them, and may change or remove them."""
+    if asks is None:
+        return ConfirmForm
+    fields = {}
+    if asks.date_question is not None:
+        fields["pledge_date"] = _pledge_date_field(asks.date_question, required=asks is not ANY_ASKS)
+    if asks.reason:
+        fields.update(_reason_fields())
+    return type("CampaignConfirmForm", (ConfirmForm,), fields)
+
+
+class ResendForm(PublicForm):
+    """The thank-you page's "send the email again" button: the token names
+    the campaign and the address just signed with (see tokens.resend_token)."""
+    token = HiddenField(validators=[DataRequired(), Length(max=2000)])

@@ -32,7 +32,9 @@ from .models import (
     LIVE_STATUSES,
     Campaign,
     CampaignStatus,
+    Kind,
     LinkRefusal,
+    ReasonStatus,
     Signature,
     SignatureStatus,
     utcnow,
@@ -52,6 +54,36 @@ class Pledge:
     show_name: bool
     # Answers to the campaign's questions: {str(question id): answer}.
     answers: dict[str, str] | None = None
+    # Pledge follow-through, where the campaign asks (see PledgeAsks).
+    pledge_date: dt.date | None = None
+    reason: str | None = None
+    reason_public: bool = False
+    # Freeze follow-through: the signer's zone (see time_zones.signer_zone)
+    # and their consent to reminder emails.
+    time_zone: str | None = None
+    reminder_opt_in: bool = False
+
+
+@dataclass(frozen=True)
+class PledgeAsks:
+    """What a pledge campaign's form asks beyond the usual: the date the
+    signer will act from (labelled by the organiser's question), and their
+    reason, shown on the page only with their consent once approved."""
+    date_question: str | None  # None: no date asked
+    reason: bool
+
+
+def asks_of(campaign) -> PledgeAsks | None:
+    """The follow-through ``campaign`` (a row with kind, asks_date,
+    date_question, asks_reason) asks of signers, or None."""
+    if campaign.kind != Kind.PLEDGE or not (campaign.asks_date or campaign.asks_reason):
+        return None
+    return PledgeAsks(campaign.date_question if campaign.asks_date else None, bool(campaign.asks_reason))
+
+
+def reason_status(reason: str | None, public: bool) -> str | None:
+    """A reason its signer agreed to show waits for an organiser's review."""
+    return ReasonStatus.PENDING.value if reason and public else None
 
 
 @dataclass(frozen=True)
@@ -62,10 +94,18 @@ class SigningTerms:
     status: str
     postcode_required: bool
     questions: tuple[questions.Question, ...] = ()
+    asks: PledgeAsks | None = None
+    kind: str = ""
+    window_end: dt.datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == CampaignStatus.LIVE
+
+    def freeze_over(self, now: dt.datetime) -> bool:
+        """A freeze whose window has ended everywhere takes no signatures:
+        nobody can join what is over."""
+        return self.kind == Kind.FREEZE and self.window_end is not None and now >= self.window_end
 
 
 @functools.cache
@@ -103,12 +143,15 @@ def _load_terms(slug: str) -> SigningTerms | None:
     # On a connection of its own, returned at once: the session holds none
     # while the signature is written.
     with db.engine.connect() as own:
-        row = own.execute(select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required)
+        row = own.execute(select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required,
+                                 Campaign.kind, Campaign.asks_date, Campaign.date_question, Campaign.asks_reason,
+                                 Campaign.window_end)
                           .where(condition)).one_or_none()
         if row is None or row.status == CampaignStatus.DRAFT:
             return None
         asked = questions.visible_questions(row.id, own)
-    return SigningTerms(row.id, row.slug, row.status, row.postcode_required, asked)
+    return SigningTerms(row.id, row.slug, row.status, row.postcode_required, asked, asks_of(row), kind=row.kind,
+                        window_end=row.window_end)
 
 
 class SignOutcome(enum.Enum):
@@ -120,7 +163,8 @@ class SignOutcome(enum.Enum):
 
 _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email_normalised", "email_domain",
                      "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status",
-                     "emails_sent", "last_emailed_at", "created_at")
+                     "emails_sent", "last_emailed_at", "created_at", "pledge_date", "reason", "reason_public",
+                     "reason_status", "time_zone", "reminder_opt_in")
 
 
 def _insert_signature():
@@ -162,6 +206,12 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
         "email_opt_in": bool(pledge.email_opt_in),
         "show_name": bool(pledge.show_name),
         "answers": pledge.answers or None,
+        "pledge_date": pledge.pledge_date,
+        "reason": pledge.reason or None,
+        "reason_public": bool(pledge.reason and pledge.reason_public),
+        "reason_status": reason_status(pledge.reason, pledge.reason_public),
+        "time_zone": pledge.time_zone,
+        "reminder_opt_in": bool(pledge.reminder_opt_in),
         "ip_hash": hash_ip(ip),
         "status": SignatureStatus.PENDING.value,
         "emails_sent": 1,
@@ -179,7 +229,8 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
 # What signing again while pending replaces: the latest person to sign with
 # the address is the one whose choices the confirmation page shows.
 _REPLACED_WHILE_PENDING = ("given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
-                           "show_name", "answers", "ip_hash")
+                           "show_name", "answers", "ip_hash", "pledge_date", "reason", "reason_public",
+                           "reason_status", "time_zone", "reminder_opt_in")
 
 
 def _sign_again_update():
@@ -240,6 +291,58 @@ def sign_again(campaign_id: int, normalised: str, submitted: dict, shared=None) 
     return SignOutcome.RESENT if claimed.status == SignatureStatus.PENDING else SignOutcome.ALREADY_SIGNED
 
 
+def _resend_update():
+    """The UPDATE that lets a "send it again" press have one more email: only
+    for the address's live signature here, only while it has some of its
+    allowance left and its last email is at least ``quiet_since`` old; it
+    spends one. No row, no email."""
+    signature = Signature.__table__
+    return (
+        update(signature)
+        .where(
+            signature.c.campaign_id == bindparam("in_campaign"),
+            signature.c.email_normalised == bindparam("address"),
+            signature.c.status.in_(LIVE_STATUSES),
+            signature.c.emails_sent < bindparam("cap"),
+            or_(signature.c.last_emailed_at.is_(None), signature.c.last_emailed_at < bindparam("quiet_since")),
+        )
+        .values(emails_sent=signature.c.emails_sent + 1, last_emailed_at=bindparam("now"))
+        .returning(signature.c.id, signature.c.status, signature.c.email)
+    )
+
+
+_RESEND = Chain(
+    "resend",
+    first=_resend_update,
+    then=(lambda row: outbox.queue_from(case(EMAIL_ON_SIGNING_AGAIN, value=row.status), row.email,
+                                        at=bindparam("now"), signature_id=row.id),),
+)
+
+
+def resend(campaign_id: int, email: str) -> SignOutcome:
+    """The signer pressed "send the email again" on their thank-you page:
+    queue the email signing again would (the confirmation link again, or a
+    note that the signature already counts), if the signature's own
+    allowance and SIGNATURE_RESEND_AFTER_SECONDS since its last email allow
+    it. It changes nothing else, and it is an email like any other: the
+    mailbox rules (stop-all, the unconfirmed-email caps) still decide at
+    send time whether it goes, so pressing it can never mail an address
+    more often than signing again could."""
+    now = utcnow()
+    config = current_app.config
+    row = _RESEND.run({
+        "in_campaign": campaign_id,
+        "address": normalise_email(email),
+        "now": now,
+        "quiet_since": now - dt.timedelta(seconds=max(config["SIGNATURE_RESEND_AFTER_SECONDS"],
+                                                      config["SIGNATURE_RESEND_QUIET_SECONDS"])),
+        "cap": config["SIGNATURE_EMAIL_CAP"],
+    })
+    if row is None:
+        return SignOutcome.QUIET
+    return SignOutcome.RESENT if row.status == SignatureStatus.PENDING else SignOutcome.ALREADY_SIGNED
+
+
 # --- Confirming ------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -252,6 +355,8 @@ class CampaignSummary:
     id: int
     edition: int  # see Campaign.edition: the pages keep what they build of it per edition
     status: str = CampaignStatus.LIVE.value
+    asks: PledgeAsks | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,6 +368,12 @@ class Choices:
     country: str
     email_opt_in: bool
     show_name: bool
+    pledge_date: dt.date | None = None
+    reason: str | None = None
+    reason_public: bool = False
+    # A freeze's: reminder emails, and the zone they keep (None: unchanged).
+    reminder_opt_in: bool = False
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -288,7 +399,10 @@ class ConfirmationPage:
 
 
 _CAMPAIGN_SHOWN = ("slug", "title", "pledge_text", "share_text", "id", "edition")
-_CHOICES = ("given_name", "family_name", "country", "email_opt_in", "show_name")
+_CHOICES = ("given_name", "family_name", "country", "email_opt_in", "show_name", "pledge_date", "reason",
+            "reason_public", "reminder_opt_in")
+# What the confirmation page needs to know of what the campaign asks.
+_ASKS = ("kind", "asks_date", "date_question", "asks_reason")
 
 
 def _link_sent_at(signature):
@@ -303,6 +417,7 @@ def _page_query():
     signature, campaign = Signature.__table__, Campaign.__table__
     return (select(signature.c.status, *(campaign.c[name] for name in _CAMPAIGN_SHOWN),
                    campaign.c.status.label("campaign_status"), *(signature.c[name] for name in _CHOICES),
+                   *(campaign.c[name] for name in _ASKS), signature.c.time_zone,
                    (_link_sent_at(signature) < bindparam("expired_before")).label("link_expired"),
                    counts.confirmed_count(signature.c.campaign_id).label("count"))
             .join_from(signature, campaign, campaign.c.id == signature.c.campaign_id)
@@ -321,7 +436,9 @@ def _confirm_update():
                exists(select(campaign.c.id).where(campaign.c.id == table.c.campaign_id,
                                                   campaign.c.status == CampaignStatus.LIVE.value)))
         .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"),
-                **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in _CHOICES})
+                reason_status=bindparam("new_reason_status", type_=table.c.reason_status.type),
+                **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in _CHOICES},
+                time_zone=func.coalesce(bindparam("new_time_zone", type_=table.c.time_zone.type), table.c.time_zone))
         .returning(table.c.campaign_id, table.c.email_opt_in, table.c.country)
     )
 
@@ -358,6 +475,8 @@ def confirm(signature_id: int, choices: Choices) -> ConfirmationPage | None:
         "pending_shard": counts.random_shard(), "confirmed_shard": counts.random_shard(),
         "daily_shard": counts.random_shard(),
         **{f"new_{name}": getattr(choices, name) for name in _CHOICES},
+        "new_reason_status": reason_status(choices.reason, choices.reason_public),
+        "new_time_zone": choices.time_zone,
     })
     if row is None:
         return None
@@ -375,9 +494,10 @@ def confirm(signature_id: int, choices: Choices) -> ConfirmationPage | None:
 
 
 def _page(row, status: str, count: int, confirmed_now: bool, choices: Choices | None = None) -> ConfirmationPage:
-    campaign = CampaignSummary(*(getattr(row, name) for name in _CAMPAIGN_SHOWN), status=row.campaign_status)
+    campaign = CampaignSummary(*(getattr(row, name) for name in _CAMPAIGN_SHOWN), status=row.campaign_status,
+                               asks=asks_of(row), kind=row.kind)
     return ConfirmationPage(status, campaign, count, confirmed_now,
-                            choices or Choices(*(getattr(row, name) for name in _CHOICES)),
+                            choices or Choices(*(getattr(row, name) for name in _CHOICES), time_zone=row.time_zone),
                             bool(row.link_expired))
 
 

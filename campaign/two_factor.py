@@ -24,7 +24,6 @@ import secrets
 
 import pyotp
 import segno
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
 
@@ -73,7 +72,7 @@ def pending_secret(organiser: Organiser) -> str:
 
 
 def provisioning_uri(organiser: Organiser, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=organiser.email, issuer_name=current_app.config["SITE_NAME"])
+    return pyotp.TOTP(secret).provisioning_uri(name=organiser.email, issuer_name=site_settings.site().name)
 
 
 def qr_svg(uri: str, label: str) -> Markup:

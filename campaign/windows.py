@@ -1,18 +1,54 @@
 """Campaign windows (a boycott's pause, a freeze's protest) for display and
-as an iCalendar file."""
+as an iCalendar file.
+
+A freeze at "the same local hours everywhere" keeps its wall-clock hours
+(``local_start``, ``local_end``) and, in ``window_start``/``window_end``,
+the span from the moment they first start anywhere (the zones furthest
+east) to the moment they last end (furthest west). Its public states are
+that span's: upcoming until it starts somewhere, happening while it is on
+anywhere, ended once it has ended everywhere. Each signer's own window is
+the same hours in their zone (``signer_window``)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from icalendar import Calendar, Event
 
 from .links import absolute_url
 from .models import Campaign, utcnow
+from .time_zones import zone_names
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC)
+
+
+def in_zone(local: dt.datetime, zone: str) -> dt.datetime:
+    """A wall-clock time in ``zone`` as naive UTC (a time skipped by a
+    clock change counts as the time it would have been)."""
+    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def local_span(local_start: dt.datetime, local_end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC span of the same local hours in every zone a signer may
+    choose: from its first start to its last end."""
+    starts = [in_zone(local_start, zone) for zone in zone_names()]
+    ends = [in_zone(local_end, zone) for zone in zone_names()]
+    return min(starts), max(ends)
+
+
+def signer_window(campaign: Campaign, zone: str | None) -> tuple[dt.datetime, dt.datetime] | None:
+    """A signer's own window in naive UTC: the campaign's, or for a freeze
+    at the same local hours everywhere, those hours in ``zone`` (the
+    campaign's zone if the signer has none)."""
+    if campaign.window_start is None or campaign.window_end is None:
+        return None
+    if not campaign.local_hours:
+        return campaign.window_start, campaign.window_end
+    zone = zone or campaign.time_zone
+    return in_zone(campaign.local_start, zone), in_zone(campaign.local_end, zone)
 
 
 def describe_window(campaign: Campaign, now: dt.datetime | None = None) -> dict | None:
@@ -33,6 +69,20 @@ def describe_window(campaign: Campaign, now: dt.datetime | None = None) -> dict 
         "start_utc": format_datetime(start, "d MMM y, HH:mm 'UTC'", tzinfo=dt.UTC, locale="en"),
         "end_utc": format_datetime(end, "d MMM y, HH:mm 'UTC'", tzinfo=dt.UTC, locale="en"),
         "time_zone": campaign.time_zone,
+        "local_hours": campaign.local_hours,
+        **(_local_hours(campaign) if campaign.local_hours else {}),
+    }
+
+
+def _local_hours(campaign: Campaign) -> dict:
+    """The wall-clock hours of a freeze at the same local hours everywhere:
+    as words, and as an ISO time without a zone, which a browser reads as
+    its own local time (the countdown counts to the reader's own start)."""
+    fmt = "EEEE d MMMM y, HH:mm"
+    return {
+        "local_start_words": format_datetime(campaign.local_start, fmt, locale="en"),
+        "local_end_words": format_datetime(campaign.local_end, fmt, locale="en"),
+        "local_start_iso": campaign.local_start.isoformat(timespec="minutes"),
     }
 
 
@@ -45,8 +95,12 @@ def calendar_file(campaign: Campaign) -> bytes:
     event = Event()
     event.add("uid", f"campaign-{campaign.id}-window@{absolute_url('public.index').split('://', 1)[-1].strip('/')}")
     event.add("summary", campaign.title)
-    event.add("dtstart", _aware(campaign.window_start))
-    event.add("dtend", _aware(campaign.window_end))
+    if campaign.local_hours:  # floating times: the same hours in whatever zone the calendar is in
+        event.add("dtstart", campaign.local_start)
+        event.add("dtend", campaign.local_end)
+    else:
+        event.add("dtstart", _aware(campaign.window_start))
+        event.add("dtend", _aware(campaign.window_end))
     event.add("dtstamp", _aware(utcnow()))
     event.add("url", absolute_url("public.campaign_page", slug=campaign.slug))
     event.add("description", f"{campaign.summary}\n\n{absolute_url('public.campaign_page', slug=campaign.slug)}")

@@ -75,7 +75,7 @@ def confirm_link(message_text: str) -> str:
 
 class _FormReader(HTMLParser):
     """What a browser would send for the first form of a page: text and
-    hidden inputs, ticked boxes, chosen options."""
+    hidden inputs, text areas, ticked boxes, chosen options."""
 
     def __init__(self):
         super().__init__()
@@ -83,6 +83,7 @@ class _FormReader(HTMLParser):
         self._forms = 0
         self._select: str | None = None
         self._first_option: str | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -97,6 +98,9 @@ class _FormReader(HTMLParser):
                     self.values[name] = attrs.get("value", "on")
             elif attrs.get("type") not in ("submit", "button"):
                 self.values[name] = attrs.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
         elif tag == "select" and name:
             self._select, self._first_option = name, None
         elif tag == "option" and self._select:
@@ -106,9 +110,18 @@ class _FormReader(HTMLParser):
             if "selected" in attrs:
                 self.values[self._select] = attrs.get("value", "")
 
+    def handle_data(self, data):
+        if self._textarea:
+            # A browser drops the one line break that may follow <textarea>.
+            text = self.values[self._textarea] + data
+            self.values[self._textarea] = text[1:] if text.startswith("\n") and not self.values[self._textarea] \
+                else text
+
     def handle_endtag(self, tag):
         if tag == "select":
             self._select = None
+        elif tag == "textarea":
+            self._textarea = None
 
 
 def form_values(html: str) -> dict[str, str]:

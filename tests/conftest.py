@@ -97,6 +97,7 @@ def make_app(database_url, mail_server, tmp_path, **overrides):
         # Most tests look at a page right after changing it.
         "PUBLIC_MICROCACHE_SECONDS": 0,
         "PUBLIC_LIVE_SECONDS": 0,
+        "SITE_SETTINGS_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

@@ -91,7 +91,8 @@ def assert_business_thanks(response, slug=SLUG) -> None:
 def listed(client, slug=SLUG) -> list[str]:
     """The organisations in the public list of participating businesses."""
     doc = page(client.get(f"/c/{slug}"))
-    return [" ".join(e["text"].split()) for e in doc.elements if e["tag"] == "li" and "business-list" in e["inside"]]
+    return [" ".join(e["text"].split()) for e in doc.elements
+            if "business-name" in e["attrs"].get("class", "").split() and "business-list" in e["inside"]]
 
 
 def cli(runner, *args):

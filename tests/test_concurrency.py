@@ -44,7 +44,7 @@ def test_fifty_identical_submissions_at_once_leave_one_signature(app, postgres_o
         make_campaign(slug="race")
     clients = [app.test_client() for _ in range(50)]
     responses = run_together(50, lambda i: sign(clients[i], "race", email="racer@example.com"))
-    assert {r.status_code for r in responses} == {303}
+    assert {r.status_code for r in responses} == {200}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
         emails = db.session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -2,8 +2,11 @@
 
 Every route that accepts a POST, taken from the URL map rather than a hand
 list, refuses a POST without a valid CSRF token (400) and changes nothing,
-even for a logged-in administrator; the one exception is RFC 8058 one-click
-unsubscribe, which mail clients POST without cookies or a token. The same
+even for a logged-in administrator; the exceptions are the two that an
+email's own buttons post, without cookies or a page token, where the signed
+token in the URL is the proof (only its mailbox has it, and it can change
+nothing but that signature's own choice): RFC 8058 one-click unsubscribe,
+and a freeze's "Did you take part?" answer. The same
 submissions with the right token are accepted, so the refusals are the
 token's doing.
 
@@ -11,6 +14,7 @@ No response sends the browser to another site: not the login's ?next=,
 whatever it holds, and no other route with a ?next= or a Referer."""
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -24,12 +28,13 @@ from campaign import (
     moderation,
     organisers,
     questions,
+    scorecard,
     shared_pages,
     signing,
     tokens,
 )
 from campaign.extensions import db
-from campaign.models import Business, Kind, Signature, Suppression
+from campaign.models import Business, BusinessStatus, Campaign, Kind, Signature, Suppression
 
 from .builders import (
     PASSWORD,
@@ -45,6 +50,9 @@ from .builders import (
 )
 
 ONE_CLICK_UNSUBSCRIBE = "public.unsubscribe_now"
+CHECK_IN_ANSWER = "public.check_in_answer"
+# Posted from emails: authorised by the signed token in their URL (see the module docstring).
+TOKEN_IN_URL = {ONE_CLICK_UNSUBSCRIBE, CHECK_IN_ANSWER}
 SLUG = "ad-pause"
 OTHER_SLUG = "another-campaign"
 EVIL = "https://evil.example"
@@ -67,6 +75,7 @@ GENUINE = {
         "business-contact_email": "ads@example.org", "business-company_size": "50-249"},
     "public.confirm": {"given_name": "Fan", "family_name": "Person", "country": "GB"},
     "public.unsubscribe_now": {"scope": "all"},
+    "public.check_in_answer": {"answer": "yes"},
     "organiser.login": {"email": "admin@example.com", "password": PASSWORD},
     "organiser.logout": {},
     "organiser.organiser_account": {"action": "deactivate"},
@@ -96,6 +105,10 @@ GENUINE = {
     "organiser.question_visibility": {"action": "hide"},
     "organiser.move_question": {"action": "up"},
     "organiser.require_two_factor": {"action": "on"},
+    "organiser.site_settings_page": {"site_name": "Renamed", "accent_colour": "#1d4f91"},
+    "organiser.campaign_scorecard": {"demand": scorecard.demand_key("First demand"), "status": "met",
+                                     "happened_on": dt.date.today().isoformat(),
+                                     "source_url": "https://news.example/answer"},
 }
 
 
@@ -131,7 +144,50 @@ def _waiting_for_code(app, client):
     return {"code": app_code(), "csrf_token": csrf_token(client.get("/organiser/login/code").get_data(as_text=True))}
 
 
+def _signed_a_minute_ago(app, client):
+    """The thank-you page's "send the email again", for the pending signer,
+    whose last email is old enough to send another."""
+    with app.app_context():
+        app.config["SIGNATURE_RESEND_AFTER_SECONDS"] = 0
+        campaign_id = db.session.execute(select(Signature.campaign_id).where(
+            Signature.email == "pending@example.com")).scalar_one()
+        return {"token": tokens.resend_token(campaign_id, "pending@example.com")}
+
+
+def _confirmed_pledge_of_a_month(app, client):
+    """The business pledge, confirmed, pausing for a month: its extend link works."""
+    with app.app_context():
+        business = db.session.execute(select(Business)).scalar_one()
+        business.pause_start, business.pause_end = dt.date.today(), dt.date.today() + dt.timedelta(days=30)
+        db.session.commit()
+        businesses.confirm_pledge(business.id)
+    return {"pause_end": (dt.date.today() + dt.timedelta(days=60)).isoformat()}
+
+
+def _listed_business(app, client):
+    """The business pledge, confirmed and approved: it can be marked resumed."""
+    with app.app_context():
+        business = db.session.execute(select(Business)).scalar_one()
+        businesses.confirm_pledge(business.id)
+        businesses.decide(db.session.get(Business, business.id), BusinessStatus.APPROVED)
+    return {"resumed_on": dt.date.today().isoformat(), "note": "Its ads are back.",
+            "evidence_url": "https://ads.example/library"}
+
+
+def _asking_reasons(app, client):
+    """The campaign becomes a pledge that asks reasons: the fan's waits."""
+    with app.app_context():
+        campaign = db.session.execute(select(Campaign).where(Campaign.slug == SLUG)).scalar_one()
+        campaign.kind, campaign.asks_reason = Kind.PLEDGE, True
+        db.session.commit()
+    return {"action": "approve"}
+
+
 PREPARED = {
+    "organiser.decide_reason": _asking_reasons,
+    "public.business_extend": _confirmed_pledge_of_a_month,
+    "organiser.resume_business": _listed_business,
+    "public.resend": _signed_a_minute_ago,
     "organiser.enable_two_factor": _enrolling,
     "organiser.new_recovery_codes": _admin_with_two_factor({"codes-code": app_code}),
     "organiser.disable_two_factor": _admin_with_two_factor({"off-password": PASSWORD, "off-code": app_code}),
@@ -213,6 +269,8 @@ def world(app, client):
         signing.sign(campaign, signing.Pledge("Pat", "Pending", "pending@example.com", "GB", None, False, False))
         pending = db.session.execute(select(Signature).where(Signature.email == "pending@example.com")).scalar_one()
         [fan] = confirmed_signatures(campaign, [("fan@example.com", "GB", True)])
+        fan.reason, fan.reason_public, fan.reason_status = "Because it matters.", True, "pending"
+        db.session.commit()
         confirmed_signatures(campaign, [("bot@spam.example", "GB")])
         batch = moderation.invalidate(campaign, moderation.Criteria(email_domain="spam.example"), admin, "spam")
         businesses.join_as_business(campaign, businesses.BusinessPledge(
@@ -223,6 +281,7 @@ def world(app, client):
         question = questions.add_question(campaign, "Are you a member?", "yesno")
         args = {"slug": SLUG, "business_id": business_id, "invalidation_id": batch.id,
                 "organiser_id": member.id, "update_id": update.id, "question_id": question.id,
+                "signature_id": fan.id,
                 "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
@@ -235,6 +294,15 @@ def world(app, client):
                                                                SLUG])
         make_campaign(slug=OTHER_SLUG)
         fan_id = fan.id
+        link_tokens["public.business_extend"] = tokens.extend_token(business_id)
+        # A freeze that has ended, with a signer who signed before its end.
+        freeze = make_campaign(slug="ended-freeze", kind=Kind.FREEZE, window_start=dt.datetime(2020, 1, 1),
+                               window_end=dt.datetime(2020, 1, 2))
+        [joined] = confirmed_signatures(freeze, [("joined@example.com", "GB", True)])
+        db.session.execute(db.update(Signature).where(Signature.id == joined.id)
+                           .values(created_at=dt.datetime(2019, 12, 31)))
+        db.session.commit()
+        link_tokens["public.check_in"] = link_tokens[CHECK_IN_ANSWER] = tokens.token_for(tokens.CHECK_IN, joined.id)
     assert log_in(client, "admin@example.com").status_code == 303
     stranger = app.test_client()
     return SimpleNamespace(
@@ -251,7 +319,7 @@ def world(app, client):
 def right_token(endpoint: str, world) -> str:
     """The token the page behind ``endpoint``'s form carries: its campaign's
     page token, the confirm page's own, or the organiser's session token."""
-    if endpoint in ("public.confirm", "public.business_confirm"):
+    if endpoint in ("public.confirm", "public.business_confirm", "public.business_extend"):
         return world.confirm_page_token
     return world.page_token if uses_page_token(endpoint) else world.session_token
 
@@ -282,7 +350,7 @@ def forgeries(endpoint: str, world) -> list[tuple[str, str | None, dict]]:
 
 # --- CSRF --------------------------------------------------------------------
 
-def test_every_post_route_but_one_click_unsubscribe_refuses_a_post_without_a_valid_token(app, client, world):
+def test_every_post_route_but_those_posted_from_emails_refuses_a_post_without_a_valid_token(app, client, world):
     """Each POST rule in the URL map, with no token or an empty, tampered, foreign, expired or cross-site one: 400."""
     rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert sorted({r.endpoint for r in rules}) == POST_ENDPOINTS
@@ -291,7 +359,7 @@ def test_every_post_route_but_one_click_unsubscribe_refuses_a_post_without_a_val
     accepted, problems = set(), []
     for rule in rules:
         url = url_of(app, rule.endpoint, world, "POST")
-        one_click = rule.endpoint == ONE_CLICK_UNSUBSCRIBE
+        one_click = rule.endpoint in TOKEN_IN_URL
         for what, token, headers in forgeries(rule.endpoint, world):
             before = snapshot(app)
             response = (mail_client if one_click else client).post(
@@ -306,11 +374,11 @@ def test_every_post_route_but_one_click_unsubscribe_refuses_a_post_without_a_val
             if not still_in:
                 log_in(client, "admin@example.com")
             if one_click:
-                assert response.status_code == 200, f"one-click unsubscribe with {what}: {response.status_code}"
+                assert response.status_code == 200, f"{rule.endpoint} with {what}: {response.status_code}"
                 assert "Location" not in response.headers and "Set-Cookie" not in response.headers
 
     assert not problems, "accepted without a valid CSRF token:\n" + "\n".join(problems)
-    assert accepted == {ONE_CLICK_UNSUBSCRIBE}
+    assert accepted == TOKEN_IN_URL
 
 
 def test_one_click_unsubscribe_works_without_a_token_or_cookies(app, world):

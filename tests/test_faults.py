@@ -125,13 +125,13 @@ def test_signing_through_a_database_restart(outage_app, throwaway_postgres):
 
     def attempt(email):
         response, elapsed = timed(lambda: post_sign(client, "outage", token, email=email))
-        if response.status_code == 303:
+        if response.status_code == 200:
             accepted.append(email)
         return response, elapsed
 
     # Before: signing works (through the builder: page, then form).
     for i in range(5):
-        assert sign(client, "outage", email=f"before{i}@example.com").status_code == 303
+        assert sign(client, "outage", email=f"before{i}@example.com").status_code == 200
         accepted.append(f"before{i}@example.com")
 
     server.stop("fast")
@@ -150,10 +150,10 @@ def test_signing_through_a_database_restart(outage_app, throwaway_postgres):
     # including for everyone who was turned away (as new signatures: nothing
     # of theirs was stored).
     for i in range(5):
-        assert sign(client, "outage", email=f"after{i}@example.com").status_code == 303
+        assert sign(client, "outage", email=f"after{i}@example.com").status_code == 200
         accepted.append(f"after{i}@example.com")
     for i in range(5):
-        assert attempt(f"during{i}@example.com")[0].status_code == 303
+        assert attempt(f"during{i}@example.com")[0].status_code == 200
     assert client.get("/healthz").status_code == 200
     assert len(accepted) == 15
     assert_nothing_half_saved(outage_app, accepted)
@@ -162,13 +162,13 @@ def test_signing_through_a_database_restart(outage_app, throwaway_postgres):
 @needs_throwaway_postgres
 def test_signing_under_load_while_the_database_stops_and_starts(outage_app, throwaway_postgres):
     """Four visitors sign continuously while the server is stopped under them
-    (some requests are mid-transaction) and started again: only 303s and
+    (some requests are mid-transaction) and started again: only thank-you pages and
     quick friendly 503s, and no half-written signature or orphan email."""
     server = throwaway_postgres
     token = csrf_token(outage_app.test_client().get("/c/outage").get_data(as_text=True))
     done = threading.Event()
     lock = threading.Lock()
-    log = []  # (phase, email, status, seconds, body if not 303)
+    log = []  # (phase, email, status, seconds, body if not 200)
     phase = ["before"]
 
     def visitor(k):
@@ -183,7 +183,7 @@ def test_signing_under_load_while_the_database_stops_and_starts(outage_app, thro
             except Exception as error:  # noqa: BLE001 - recorded, asserted below
                 status, elapsed, body = "exception", 0.0, repr(error)
             with lock:
-                log.append((phase[0], email, status, elapsed, "" if status == 303 else body))
+                log.append((phase[0], email, status, elapsed, "" if status == 200 else body))
             time.sleep(0.005)
 
     def wait_for(predicate, seconds, what):
@@ -203,7 +203,7 @@ def test_signing_under_load_while_the_database_stops_and_starts(outage_app, thro
     for thread in threads:
         thread.start()
     try:
-        wait_for(lambda e: count("before", 303)(e) >= 20, 20, "signing before the outage")
+        wait_for(lambda e: count("before", 200)(e) >= 20, 20, "signing before the outage")
         phase[0] = "stopping"
         server.stop("fast")
         phase[0] = "down"
@@ -211,7 +211,7 @@ def test_signing_under_load_while_the_database_stops_and_starts(outage_app, thro
         phase[0] = "starting"
         server.start()
         phase[0] = "after"
-        wait_for(lambda e: count("after", 303)(e) >= 20, 20, "signing after the restart")
+        wait_for(lambda e: count("after", 200)(e) >= 20, 20, "signing after the restart")
     finally:
         done.set()
         for thread in threads:
@@ -221,13 +221,13 @@ def test_signing_under_load_while_the_database_stops_and_starts(outage_app, thro
     assert not any(thread.is_alive() for thread in threads)
 
     statuses = collections.Counter((p, s) for p, _, s, _, _ in log)
-    assert {s for _, s in statuses} <= {303, 503}, f"unexpected answers: {statuses}"
-    assert statuses[("down", 303)] == 0 and statuses[("after", 503)] == 0, statuses
+    assert {s for _, s in statuses} <= {200, 503}, f"unexpected answers: {statuses}"
+    assert statuses[("down", 200)] == 0 and statuses[("after", 503)] == 0, statuses
     for phase_name, email, status, elapsed, body in log:
         if status == 503:
             assert FRIENDLY_503 in body and "Traceback" not in body, f"{email}: not the friendly page"
             assert elapsed < QUICK, f"{email} waited {elapsed:.1f} s for its 503 ({phase_name})"
-    accepted = [email for _, email, status, _, _ in log if status == 303]
+    accepted = [email for _, email, status, _, _ in log if status == 200]
     assert_nothing_half_saved(outage_app, accepted)
 
 
@@ -360,7 +360,7 @@ def test_two_hundred_identical_submissions_at_once_leave_one_signature(
         with ThreadPoolExecutor(max_workers=n) as pool:
             responses = list(pool.map(submit, range(n)))
         took = time.monotonic() - started
-        assert collections.Counter(r.status_code for r in responses) == {303: n}
+        assert collections.Counter(r.status_code for r in responses) == {200: n}
         assert took < 60
         with app.app_context():
             signatures = db.session.execute(select(Signature)).scalars().all()
@@ -406,19 +406,19 @@ def test_signing_goes_on_when_the_rate_limit_store_dies(database_url, mail_serve
             response, elapsed = timed(lambda: post_sign(client, "limited", token,
                                                         email=f"r{next(numbers)}@example.com"))
             slowest = max(slowest, elapsed)
-            assert response.status_code in (303, 429), f"{response.status_code} from signing"
+            assert response.status_code in (200, 429), f"{response.status_code} from signing"
             return response.status_code
 
         def shared_keys():
             return [k for k in redis_server.client().keys("*") if b"campaign" in k]
 
         # Redis up: the limit is shared, kept in Redis.
-        assert [attempt() for _ in range(4)] == [303, 303, 303, 429]
+        assert [attempt() for _ in range(4)] == [200, 200, 200, 429]
         assert shared_keys(), "the limit should be counted in Redis"
 
         # Redis gone: signing goes on, limited per process in memory.
         redis_server.kill()
-        assert [attempt() for _ in range(4)] == [303, 303, 303, 429]
+        assert [attempt() for _ in range(4)] == [200, 200, 200, 429]
         assert slowest < QUICK, f"a request took {slowest:.1f} s while Redis was down"
 
         # Redis back (empty): the limiter notices within a few seconds and the
@@ -428,12 +428,12 @@ def test_signing_goes_on_when_the_rate_limit_store_dies(database_url, mail_serve
         statuses = []
         while time.monotonic() < deadline:
             statuses.append(attempt())
-            if statuses[-1] == 303:
+            if statuses[-1] == 200:
                 break
             time.sleep(0.5)
-        assert statuses[-1] == 303, f"still refused after Redis came back: {statuses}"
+        assert statuses[-1] == 200, f"still refused after Redis came back: {statuses}"
         assert shared_keys(), "once Redis is back the limit should be counted there again"
-        assert [attempt() for _ in range(3)] == [303, 303, 429]
+        assert [attempt() for _ in range(3)] == [200, 200, 429]
         assert slowest < QUICK
 
         with app.app_context():

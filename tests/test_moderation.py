@@ -33,7 +33,7 @@ def sign_from(client, slug, ip, **fields):
     page = client.get(f"/c/{slug}")
     data = {**valid_pledge(**fields), "csrf_token": csrf_token(page.get_data(as_text=True))}
     response = client.post(f"/c/{slug}/sign", data=data, environ_base={"REMOTE_ADDR": ip})
-    assert response.status_code == 303
+    assert response.status_code == 200
     return signature(fields["email"])
 
 
@@ -86,7 +86,7 @@ def found(response) -> set[str]:
         return set()
     table = html.split('id="results-title"')[1].split("</table>")[0]
     return {email for email in ("bot1@bots.example.net", "bot2@bots.example.net", "bot3@bots.example.net", "ada@example.com",
-                                "grace@example.org", "alan@example.org") if f"<td>{email}</td>" in table}
+                                "grace@example.org", "alan@example.org") if f'<td data-label="Email">{email}</td>' in table}
 
 
 BOTS = {"bot1@bots.example.net", "bot2@bots.example.net", "bot3@bots.example.net"}
@@ -186,9 +186,10 @@ def test_a_name_with_a_wildcard_character_is_found_as_written(watch, client):
                        .values(family_name="Snake_case 100%"))
     db.session.commit()
     html = search(client, name="e_c").get_data(as_text=True)
-    assert "<td>under@example.org</td>" in html
-    assert "<td>under@example.org</td>" in search(client, name="100%").get_data(as_text=True)
-    assert "<td>under@example.org</td>" not in search(client, name="e%c").get_data(as_text=True)
+    cell = '<td data-label="Email">under@example.org</td>'
+    assert cell in html
+    assert cell in search(client, name="100%").get_data(as_text=True)
+    assert cell not in search(client, name="e%c").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("criteria", [{"name": "\x00"}, {"email_domain": "a\x00b"}, {"since": "soon"}],

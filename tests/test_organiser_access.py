@@ -263,7 +263,8 @@ ADMIN_ONLY = {
     ("organiser.manage_organisers", "GET"), ("organiser.manage_organisers", "POST"),
     ("organiser.members", "POST"), ("organiser.remove_member", "POST"), ("organiser.organiser_account", "POST"),
     ("organiser.invite_organiser", "POST"), ("organiser.require_two_factor", "POST"),
-    ("organiser.reset_two_factor", "POST"),
+    ("organiser.reset_two_factor", "POST"), ("organiser.site_settings_page", "GET"),
+    ("organiser.site_settings_page", "POST"),
 }
 ACCEPTABLE = {200, 303, 400, 410, 422}
 # Pages for people who cannot log in (yet): a forgotten password, an emailed link.
@@ -291,7 +292,8 @@ def world(ctx):
     question = questions.add_question(ours, "Are you a member?", "yesno")
     return {"ours": ours, "theirs": theirs, "arguments": {
         "slug": ours.slug, "business_id": business.id, "invalidation_id": batch.id, "organiser_id": member.id,
-        "update_id": update.id, "question_id": question.id, "token": "not-a-real-token"}}
+        "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
+        "signature_id": 1}}
 
 
 def organiser_requests(app, arguments):
@@ -329,7 +331,8 @@ def test_the_crawl_covers_every_kind_of_organiser_page(app, world):
     """The crawl reaches dashboards, exports, moderation, businesses and members."""
     endpoints = {endpoint for endpoint, _, _ in organiser_requests(app, world["arguments"])}
     assert {"organiser.login", "organiser.dashboard", "organiser.export_signers", "organiser.invalidate",
-            "organiser.decide_business", "organiser.members", "organiser.manage_organisers"} <= endpoints
+            "organiser.decide_business", "organiser.members", "organiser.manage_organisers",
+            "organiser.business_page", "organiser.resume_business", "organiser.campaign_scorecard"} <= endpoints
 
 
 def test_anonymous_visitors_are_sent_to_login_from_every_organiser_page(app, client, world):

@@ -93,6 +93,37 @@ def test_a_business_shows_once_approved_and_a_new_pledge_changes_nothing(ctx, cl
     assert "Acme Widgets" not in _text(client, campaign.slug)
 
 
+def test_a_listed_business_s_extension_and_resumption_show_at_once(ctx, client):
+    """Its timeline is on the page: each new entry makes a new edition."""
+    from campaign import business_pauses
+    today = dt.date.today()
+    campaign = make_campaign(kind=Kind.BOYCOTT)
+    businesses.join_as_business(campaign, businesses.BusinessPledge(
+        "Acme Widgets", "https://acme.example", "ads@acme.example", "1-9", today, today + dt.timedelta(days=9)))
+    business = campaign.businesses[0]
+    businesses.confirm_pledge(business.id)
+    businesses.decide(business, BusinessStatus.APPROVED)
+    assert "Pausing" in _text(client, campaign.slug)
+    business_pauses.extend(business, today + dt.timedelta(days=30))
+    text = _text(client, campaign.slug)
+    assert "Extended" in text and "extended the pause" in text
+    business_pauses.mark_resumed(business, None, today, "Back in the ad library.", "https://ads.example/acme")
+    text = _text(client, campaign.slug)
+    assert "Resumed" in text and "Back in the ad library." in text
+
+
+def test_a_demand_s_new_status_shows_at_once(ctx, client):
+    from campaign import scorecard
+    campaign = make_campaign(demands="Label manipulated media")
+    assert "No response yet" in _text(client, campaign.slug)
+    before = _edition(campaign)
+    scorecard.record_status(campaign, scorecard.demand_key("Label manipulated media"), "rejected",
+                            dt.date.today(), "They said no.", "https://news.example/no", None)
+    assert _edition(campaign) > before
+    text = _text(client, campaign.slug)
+    assert "Rejected" in text and "They said no." in text and "No response yet" not in text
+
+
 def test_closing_shows_the_closed_page_with_its_count(ctx, client):
     campaign = make_campaign()
     confirmed_signatures(campaign, [("one@example.com", "GB"), ("two@example.com", "FR")])
@@ -123,7 +154,7 @@ def test_the_count_and_signers_are_fresh_on_every_request(ctx, client):
 
 def test_the_window_moves_on_without_an_edit(ctx, client):
     """The page of an upcoming freeze turns into the page of a freeze
-    happening now when its start time passes, and then shows who took part."""
+    happening now when its start time passes, and then shows its result."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     campaign = make_campaign(kind=Kind.FREEZE, window_start=now + dt.timedelta(seconds=1),
                              window_end=now + dt.timedelta(seconds=2))
@@ -134,7 +165,7 @@ def test_the_window_moves_on_without_an_edit(ctx, client):
     assert "The freeze is happening now" in _text(client, campaign.slug)
     time.sleep(1.1)
     text = _text(client, campaign.slug)
-    assert "The freeze has ended" in text and "1 person took part." in text
+    assert "The freeze has ended" in text and "1 person signed up to take part." in text
 
 
 def test_the_form_token_is_this_hours(ctx, client, monkeypatch):

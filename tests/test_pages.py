@@ -5,6 +5,7 @@ import pytest
 from icalendar import Calendar
 
 from campaign import counts, signing
+from campaign.demo import demo_campaigns
 from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Signature, SignatureStatus
 
@@ -43,6 +44,32 @@ def test_the_three_demo_campaigns_are_seeded_once(ctx, client, runner):
         assert f"campaign--{kind}" in page.get_data(as_text=True)
 
 
+def test_the_demo_pages_say_only_what_is_true_of_them(ctx, client, runner):
+    """Each demo campaign as a newcomer reads it: no promise the page does
+    not keep, no pointer to something that is not where it says."""
+    runner.invoke(args=["demo", "seed"])
+    pages = {slug: client.get(f"/c/{slug}").get_data(as_text=True)
+             for slug in ("stop-hate-for-profit", "walkaway", "account-freeze")}
+    for slug, html in pages.items():
+        assert "<title>" in html and "· Fair Feeds</title>" in html, slug
+        assert "Run by Fair Feeds, a demonstration coalition" in html
+        sign_form, story = html.index('id="sign"'), html.index('class="story"')
+        assert sign_form < story, "the story's 'on this page' finds the form before it"
+    for campaign in demo_campaigns(dt.date.today()):
+        written = " ".join(str(campaign.get(name, "")) for name in (
+            "title", "summary", "story", "pledge_text", "statement", "share_text", "next_action")).lower()
+        for untrue in ("below", "millions", "for good"):
+            assert untrue not in written, f"{campaign['slug']} says {untrue!r}"
+    freeze = pages["account-freeze"]
+    assert "For the next 24 hours I&#39;m freezing my account" in freeze, "the statement the steps ask to post"
+    assert "9:00" in freeze
+    pledge = pages["walkaway"]
+    assert "I will log off from" in pledge and "Why are you pledging?" in pledge
+    assert "stay off until" in pledge and "Our demands" in pledge
+    boycott = pages["stop-hate-for-profit"]
+    assert "Join as a business" in boycott and "July" in boycott
+
+
 def test_a_campaign_page_shows_pledge_story_demands_count_and_form(ctx, client):
     campaign = make_campaign(
         pledge_text="I will log off.", demands="Open data\nNo dark patterns",
@@ -50,7 +77,8 @@ def test_a_campaign_page_shows_pledge_story_demands_count_and_form(ctx, client):
     add_confirmed(campaign, 2)
     html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
     assert "I will log off." in html
-    assert "<li>Open data</li>" in html and "<li>No dark patterns</li>" in html
+    assert '<p class="demand-text">Open data</p>' in html and '<p class="demand-text">No dark patterns</p>' in html
+    assert html.count("No response yet") == 2, "each demand shows its status on the scorecard"
     assert "<strong>enough</strong>" in html
     assert 'role="status"' in html and ">2</span>" in html
     assert '<progress value="2" max="100"' in html
@@ -161,10 +189,12 @@ def test_an_upcoming_freeze_shows_its_times_and_a_calendar_file(ctx, client):
 
 
 def test_a_freeze_happening_now_shows_the_banner_and_steps(ctx, client):
-    campaign = freeze(window_start=hours_from_now(-2), window_end=hours_from_now(22))
+    campaign = freeze(window_start=hours_from_now(-2), window_end=hours_from_now(22),
+                      statement="I am going quiet for a day.")
     html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
     assert "The freeze is happening now" in html
-    assert "Post the statement" in html and "go quiet" in html
+    assert "Post the statement below" in html and "go quiet" in html
+    assert "I am going quiet for a day." in html
     assert "data-countdown" not in html
 
 
@@ -173,8 +203,10 @@ def test_an_ended_freeze_shows_the_result_and_the_next_action(ctx, client):
     add_confirmed(campaign, 3)
     html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
     assert "The freeze has ended" in html
-    assert "3 people took part." in html
+    # Signing up is not taking part: only answers to "Did you take part?" say that (see test_freeze_follow_through).
+    assert "3 people signed up to take part." in html and "took part." not in html
     assert "Join the next day of action." in html
+    assert "Sign the pledge</button>" not in html
 
 
 def test_a_boycott_shows_its_pause_window(ctx, client):

@@ -96,6 +96,8 @@ def _details(event: AuditEvent, emails: dict[int, str]) -> str:
         parts.append(_("business #%(id)s", id=detail.pop("business")))
     if "update_id" in detail:
         parts.append(_("update #%(id)s", id=detail.pop("update_id")))
+    if "signature" in detail:
+        parts.append(_("signature #%(id)s", id=detail.pop("signature")))
     if "question" in detail:
         parts.append(_("question #%(id)s", id=detail.pop("question")))
     if "direction" in detail:

@@ -32,9 +32,10 @@ from wtforms.validators import (
 )
 
 from ..form_base import Form
-from ..models import Kind, QuestionKind
+from ..models import Kind, QuestionKind, WindowMode
 from ..organisers import MIN_PASSWORD_LENGTH
 from ..validation import EmailAddress, has_control_characters, strip
+from ..windows import local_span
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -100,11 +101,30 @@ class CampaignForm(Form):
         description=_l("Local time in the chosen time zone: the pause (boycott) or the protest (freeze)."))
     window_end = DateTimeLocalField(_l("Window ends"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     postcode_required = BooleanField(_l("Ask signers for their postcode (required)"))
+    asks_date = BooleanField(_l("Ask signers for the date they will start (pledges only)"))
+    date_question = StringField(_l("The date question"), filters=[strip], validators=[
+        Length(max=200, message=_l("The date question must be 200 characters or fewer")), NoControlCharacters()],
+        description=_l("How the sign form labels the date, e.g. “I will log off from”."))
+    asks_reason = BooleanField(_l("Ask signers why they pledge; show approved reasons on the page (pledges only)"))
     share_text = StringField(_l("Share text"), filters=[strip], validators=[
         Length(max=280, message=_l("The share text must be 280 characters or fewer")), NoControlCharacters()])
     next_action = TextAreaField(_l("Next action after the window"), filters=[strip], validators=[
         Length(max=2000, message=_l("The next action must be 2,000 characters or fewer")), NoControlCharacters()])
     image = FileField(_l("Image"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB and 4000 x 4000 pixels."))
+    # A freeze's follow-through (see models.Campaign).
+    window_mode = SelectField(_l("The window is"), choices=[
+        SelectChoice(WindowMode.GLOBAL.value, _l("One window for everyone (the times above, in the chosen time zone)")),
+        SelectChoice(WindowMode.LOCAL.value, _l("The same local hours in every time zone (freezes only)")),
+    ], default=WindowMode.GLOBAL.value, validate_choice=False,
+        description=_l("With the same local hours, each signer's freeze runs from the start to the end time in "
+                       "their own time zone, as Earth Hour does."))
+    statement = TextAreaField(_l("The statement to post (freezes)"), filters=[strip], validators=[
+        Length(max=1000, message=_l("The statement must be 1,000 characters or fewer")), NoControlCharacters()],
+        description=_l("What signers post once before going quiet. The page shows it with a copy button, and "
+                       "the reminder emails carry it."))
+    check_in_email = BooleanField(_l("After the freeze, ask signers who wanted reminders whether they took part"),
+                                  description=_l("The answers are the only count of who took part: the page shows "
+                                                 "it once the freeze has ended, and the dashboard the rate."))
 
     def validate_kind(self, field):
         if field.data not in {k.value for k in Kind}:
@@ -117,6 +137,14 @@ class CampaignForm(Form):
     def validate_time_zone(self, field):
         if field.data not in _zones():
             raise ValidationError(_l("Choose a time zone from the list"))
+
+    def validate_window_mode(self, field):
+        if field.data not in {m.value for m in WindowMode}:
+            raise ValidationError(_l("Choose how the window applies"))
+
+    @property
+    def local_hours(self) -> bool:
+        return self.kind.data == Kind.FREEZE and self.window_mode.data == WindowMode.LOCAL
 
     def validate(self, extra_validators=None) -> bool:
         # The window rules look at both ends together, so they run after the
@@ -146,7 +174,11 @@ class CampaignForm(Form):
         return None
 
     def window_in_utc(self) -> tuple[dt.datetime | None, dt.datetime | None]:
-        """The window's local wall times converted to naive UTC."""
+        """The window's local wall times converted to naive UTC; for the
+        same local hours everywhere, the span from their first start to
+        their last end (see windows)."""
+        if self.local_hours and self.window_start.data and self.window_end.data:
+            return local_span(self.window_start.data, self.window_end.data)
         zone = zoneinfo.ZoneInfo(self.time_zone.data)
 
         def to_utc(local):
@@ -155,8 +187,20 @@ class CampaignForm(Form):
             return local.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
         return to_utc(self.window_start.data), to_utc(self.window_end.data)
 
+    def freeze_fields(self) -> dict:
+        """A freeze's follow-through, as the campaign stores it."""
+        local = self.local_hours and self.window_start.data is not None
+        return {"statement": self.statement.data or "", "check_in_email": self.check_in_email.data,
+                "window_mode": WindowMode.LOCAL.value if local else WindowMode.GLOBAL.value,
+                "local_start": self.window_start.data if local else None,
+                "local_end": self.window_end.data if local else None}
+
     def fill_window_from(self, campaign) -> None:
-        """Show a stored UTC window as local wall times in its zone."""
+        """Show a stored UTC window as local wall times in its zone (the
+        wall-clock hours themselves, for the same hours everywhere)."""
+        if campaign.local_hours:
+            self.window_start.data, self.window_end.data = campaign.local_start, campaign.local_end
+            return
         zone = campaign.zone
         for field, value in ((self.window_start, campaign.window_start), (self.window_end, campaign.window_end)):
             if value is not None:
@@ -216,6 +260,51 @@ class DisableTwoFactorForm(Form):
     password = PasswordField(_l("Your password"), validators=[
         DataRequired(_l("Enter your password")), Length(max=1000)], render_kw={"autocomplete": "current-password"})
     code = _app_code_field(_l("Code from your app"))
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of #rrggbb."""
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+class SiteForm(Form):
+    """The settings every page shows (see site_settings)."""
+    site_name = StringField(_l("Site name"), filters=[strip], validators=[
+        Length(max=80, message=_l("The site name must be 80 characters or fewer")), NoControlCharacters()],
+        description=_l("In every page’s title and in emails. Empty: the name set when the site was installed."))
+    logo_text = StringField(_l("Logo text"), filters=[strip], validators=[
+        Length(max=40, message=_l("The logo text must be 40 characters or fewer")), NoControlCharacters()],
+        description=_l("At the top of every page. Empty: the site name."))
+    favicon_text = StringField(_l("Icon letters"), filters=[strip], validators=[
+        Length(max=2, message=_l("The icon holds at most 2 characters")), NoControlCharacters()],
+        description=_l("One or two characters drawn on the browser tab’s icon. Empty: the logo text’s first letter."))
+    accent_colour = StringField(_l("Icon colour"), filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
+                                validators=[DataRequired(_l("Enter a colour like #1d4f91")),
+                                            Regexp(r"^#[0-9a-f]{6}$", message=_l("Enter a colour like #1d4f91"))],
+                                render_kw={"spellcheck": "false"})
+    organiser_name = StringField(_l("Who runs the site"), filters=[strip], validators=[
+        Length(max=200, message=_l("This must be 200 characters or fewer")), NoControlCharacters()],
+        description=_l("Shown in every page’s footer and the privacy notice, e.g. “The Fair Feeds coalition”."))
+    contact_email = StringField(_l("Contact address"), filters=[strip], validators=[Optional(), EmailAddress()],
+                                description=_l("Public: for supporters’ questions and requests about their data."),
+                                render_kw={"type": "email"})
+    privacy_url = StringField(_l("Privacy notice address"), filters=[strip], validators=[
+        Optional(), Length(max=300, message=_l("The address must be 300 characters or fewer"))],
+        description=_l("Empty: this site’s own privacy notice. Or the address of your organisation’s, "
+                       "starting with https://."), render_kw={"inputmode": "url"})
+
+    def validate_accent_colour(self, field):
+        if re.fullmatch(r"#[0-9a-f]{6}", field.data or "") and (1.05 / (_luminance(field.data) + 0.05)) < 4.5:
+            raise ValidationError(_l("Choose a darker colour: white letters on it must be easy to read"))
+
+    def validate_privacy_url(self, field):
+        value = field.data or ""
+        if has_control_characters(value) or " " in value or not re.match(r"^https?://[^/\s]+\.[^/\s]+", value):
+            raise ValidationError(_l("Enter an address starting with https://, like https://example.org/privacy"))
 
 
 class InviteForm(Form):

@@ -27,6 +27,7 @@ from .. import (
     businesses,
     campaigns,
     charts,
+    check_ins,
     counts,
     exports,
     moderation,
@@ -430,7 +431,11 @@ def _campaign_fields(form: CampaignForm) -> dict:
         "goal": form.goal.data, "goal_fixed": form.goal_fixed.data,
         "window_start": start, "window_end": end, "time_zone": form.time_zone.data,
         "postcode_required": form.postcode_required.data, "share_text": form.share_text.data or "",
+        "asks_date": form.asks_date.data and form.kind.data == Kind.PLEDGE,
+        "date_question": form.date_question.data or "",
+        "asks_reason": form.asks_reason.data and form.kind.data == Kind.PLEDGE,
         "next_action": form.next_action.data or "",
+        **form.freeze_fields(),
     }
 
 
@@ -516,12 +521,29 @@ def edit_campaign(campaign: Campaign):
 @bp.post("/c/<slug>/status")
 @member_campaign
 def change_status(campaign: Campaign):
-    """Publish, close, or take back to draft."""
+    """Publish, close, or take back to draft. The dashboard sends taking a
+    live campaign down (close, back to draft) through confirm_status first."""
     action = posted_action({s.value for s in CampaignStatus})
     record_action("campaign.status", campaign, {"status": action, "from": campaign.status.value})
     campaigns.set_status(campaign, CampaignStatus(action))
     flash(_("The campaign is now %(status)s.", status=action))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
+
+
+@bp.get("/c/<slug>/status")
+@member_campaign
+def confirm_status(campaign: Campaign):
+    """The step before taking a live campaign down (?to=closed, the default,
+    or ?to=draft): what it will do, and a button that does it. A page, not a
+    script's confirm(), so it works without JavaScript; nothing changes
+    before its POST. A campaign that is not live has nothing to confirm."""
+    to = request.args.get("to", CampaignStatus.CLOSED.value)
+    if to not in (CampaignStatus.CLOSED.value, CampaignStatus.DRAFT.value):
+        abort(400)
+    if campaign.status != CampaignStatus.LIVE:
+        return redirect(url_for(".dashboard", slug=campaign.slug), 303)
+    return render_template("organiser/status_confirm.html", campaign=campaign, to=to,
+                           count=counts.signature_count(campaign.id))
 
 
 @bp.get("/c/<slug>/preview")
@@ -562,6 +584,7 @@ def dashboard(campaign: Campaign):
         business_counts=businesses.counts_by_status(campaign.id),
         exports_log=exports.recent_exports(campaign.id),
         invalidations=moderation.invalidations(campaign),
+        take_part=check_ins.take_part(campaign.id) if campaign.kind == Kind.FREEZE else None,
         action_form=ActionForm(),
     )
 

@@ -16,13 +16,21 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from .. import businesses, campaigns, counts, signing, subscriptions, tokens
-from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign
+from .. import businesses, campaigns, counts, signing, subscriptions, time_zones, tokens
+from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign, thanks_page
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
-from ..models import Campaign, CampaignStatus, Kind, SignatureStatus
+from ..models import Campaign, CampaignStatus, Kind, SignatureStatus, utcnow
 from ..page_reads import live_campaign
-from ..public_forms import BusinessForm, ConfirmForm, PublicForm, sign_form_class
+from ..public_forms import (
+    ANY_ASKS,
+    BusinessForm,
+    PublicForm,
+    ResendForm,
+    confirm_form_class,
+    pledge_details,
+    sign_form_class,
+)
 from ..shared_pages import cache_publicly
 from ..sharing import share_links
 from ..windows import calendar_file
@@ -77,23 +85,46 @@ def _refuse_forged(form) -> None:
         raise CSRFError(form.csrf_token.errors[0])
 
 
+def _thanks_page(slug: str, resent: bool = False):
+    """The thank-you page, made ready before anything is written (see
+    thanks_page); 404 if the campaign is not public."""
+    page = thanks_page(slug, resent)
+    if page is None:
+        abort(404)
+    return page
+
+
+def _thanks_to(page, campaign_id: int, email: str):
+    """The thank-you page for the person whose POST this answers: it names
+    the address they typed, so no cache may keep it."""
+    email = (email or "").strip()[:320]
+    response = make_response(page(email, tokens.resend_token(campaign_id, email)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/c/<slug>/sign")
 @csrf.exempt  # checked by the form itself: see shared_pages
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN"], key_func=_per_campaign_ip)
 @_any_campaign
 def sign(slug: str):
-    """Store a pending signature; the same thank-you page whatever happened,
-    so the form never tells whether an address has signed before."""
+    """Store a pending signature; the same thank-you page whatever happened
+    (it names only the address just typed), so the form never tells whether
+    an address has signed before. The page answers the POST itself, rather
+    than redirecting to a page anyone could load, because it is personal."""
     terms = signing.signing_terms(slug)
     if terms is None or not terms.is_open:
         abort(404)
-    form = sign_form_class(terms.questions)(postcode_required=terms.postcode_required)
+    form = sign_form_class(terms.questions, terms.asks)(postcode_required=terms.postcode_required)
     valid = form.validate()
     _refuse_forged(form)
+    if terms.freeze_over(utcnow()):
+        return _freeze_over(slug)
     if form.is_bot:
-        return redirect(url_for(".thanks", slug=slug), 303)
+        return _thanks_to(_thanks_page(slug), terms.id, form.email.data)
     if not valid:
         return render_campaign(_public_campaign(slug), sign_form=form, status=422)
+    page = _thanks_page(slug)
     signing.sign(
         terms,
         signing.Pledge(
@@ -105,16 +136,61 @@ def sign(slug: str):
             email_opt_in=form.email_opt_in.data,
             show_name=form.show_name.data,
             answers=form.answers(),
+            **pledge_details(form),
+            **_freeze_details(form, terms),
         ),
         ip=request.remote_addr,
     )
-    return redirect(url_for(".thanks", slug=slug), 303)
+    return _thanks_to(page, terms.id, form.email.data)
+
+
+def _freeze_details(form, terms: signing.SigningTerms) -> dict:
+    """A freeze's signer: their zone (their browser's, else their country's)
+    and whether they want its reminders."""
+    if terms.kind != Kind.FREEZE:
+        return {}
+    return {"time_zone": time_zones.signer_zone(form.time_zone.data, form.country.data),
+            "reminder_opt_in": form.reminder_opt_in.data}
+
+
+def _freeze_over(slug: str):
+    """A sign POST after the freeze ended everywhere: said plainly, with the
+    way to its result; nothing is stored."""
+    response = make_response(render_template("public/freeze_over.html", campaign=_public_campaign(slug)), 410)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/c/<slug>/thanks")
 def thanks(slug: str):
-    """After signing: check your email, and share the campaign meanwhile."""
+    """After signing: check your email, and share the campaign meanwhile.
+    The same for everyone: it names no address."""
     return page_after_signing(slug, "public/thanks.html") or abort(404)
+
+
+@bp.post("/c/<slug>/resend")
+@csrf.exempt  # checked by the form itself: see shared_pages
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESEND"], key_func=_per_ip)
+def resend(slug: str):
+    """The thank-you page's "send the email again": the token (only in the
+    answer to the signer's own POST) names the campaign and the address, so
+    the button can mail nobody else; signing.resend and the mailbox rules
+    decide whether an email goes. The same page whatever happened, as after
+    signing. An expired button leads back to the form."""
+    form = ResendForm()
+    valid = form.validate()
+    _refuse_forged(form)
+    terms = signing.signing_terms(slug)
+    if terms is None or not terms.is_open:
+        abort(404)
+    asked = tokens.resend_request(form.token.data, current_app.config["SIGNATURE_RESEND_FORM_HOURS"] * 3600) \
+        if valid else None
+    if asked is None or asked[0] != terms.id:
+        return redirect(url_for(".campaign_page", slug=slug, _anchor="sign"), 303)
+    campaign_id, email = asked
+    page = _thanks_page(slug, resent=True)
+    signing.resend(campaign_id, email)
+    return _thanks_to(page, campaign_id, email)
 
 
 @bp.post("/c/<slug>/business")
@@ -136,6 +212,7 @@ def join_as_business(slug: str):
         return redirect(url_for(".business_thanks", slug=slug), 303)
     if not valid:
         return render_campaign(campaign, business_form=form, status=422)
+    pause_start, pause_end = form.pause_period()
     businesses.join_as_business(
         campaign,
         businesses.BusinessPledge(
@@ -143,6 +220,8 @@ def join_as_business(slug: str):
             website=form.website.data,
             contact_email=form.contact_email.data,
             company_size=form.company_size.data,
+            pause_start=pause_start,
+            pause_end=pause_end,
         ),
         ip=request.remote_addr,
     )
@@ -221,7 +300,7 @@ def confirm(token: str):
     signature_id = tokens.signature_id_for(tokens.CONFIRM, token)
     if signature_id is None:
         abort(404)
-    form = ConfirmForm()
+    form = confirm_form_class(ANY_ASKS)()
     page = signing.confirmation_page(signature_id) if request.method == "GET" else None
     if request.method == "POST":
         valid = form.validate()
@@ -229,10 +308,13 @@ def confirm(token: str):
         if valid:
             page = signing.confirm(signature_id, signing.Choices(
                 given_name=form.given_name.data, family_name=form.family_name.data, country=form.country.data,
-                email_opt_in=form.email_opt_in.data, show_name=form.show_name.data))
+                email_opt_in=form.email_opt_in.data, show_name=form.show_name.data, **pledge_details(form),
+                time_zone=form.time_zone.data or None, reminder_opt_in=form.reminder_opt_in.data))
         else:
             page = signing.confirmation_page(signature_id)
             if page is not None and page.status == SignatureStatus.PENDING and page.refusal is None:
+                form = confirm_form_class(page.campaign.asks)()  # labelled as the campaign asks
+                form.validate()
                 return confirm_page(page.campaign, form, 422)
     if page is None:
         abort(404)
@@ -241,7 +323,7 @@ def confirm(token: str):
                                days=current_app.config["CONFIRM_LINK_DAYS"]), 410
     if page.status == SignatureStatus.PENDING:
         if request.method == "GET":
-            form = ConfirmForm(data=vars(page.choices) if page.choices else None)
+            form = confirm_form_class(page.campaign.asks)(data=vars(page.choices) if page.choices else None)
         return confirm_page(page.campaign, form)
     return render_template(
         "public/confirmed.html",

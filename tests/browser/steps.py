@@ -19,7 +19,8 @@ PLEDGE_LABELS = [
     "Email me updates about this campaign",
     "Show my first name on the public list",
 ]
-BUSINESS_LABELS = ["Organisation", "Website", "Contact email", "Company size"]
+BUSINESS_LABELS = ["Organisation", "Website", "Contact email", "Company size",
+                   "First day of the pause (optional)", "Last day of the pause (optional)"]
 
 _CONFIRM_URL = re.compile(r"https?://\S+/confirm/[\w.-]+")
 
@@ -129,3 +130,8 @@ def unsubscribe_link(email) -> str:
     match = _UNSUBSCRIBE_URL.search(email.text)
     assert match, f"no unsubscribe link in the email:\n{email.text}"
     return match.group(0)
+
+
+def listed_businesses(page):
+    """The names on the public list of businesses: each entry's heading."""
+    return businesses_section(page).get_by_role("listitem").get_by_role("heading")

@@ -6,7 +6,7 @@ import pytest
 from campaign.models import Kind
 
 from ..builders import make_campaign
-from .steps import businesses_section, confirm_the_business_pledge, expect, field, press
+from .steps import businesses_section, confirm_the_business_pledge, expect, field, listed_businesses, press
 
 
 @pytest.mark.browser
@@ -36,4 +36,4 @@ def test_business_joins_a_boycott_and_is_listed_once_approved(app, page, runner,
     assert "Acme Bakery: approved." in result.output
 
     page.reload()
-    expect(businesses_section(page).get_by_role("listitem")).to_have_text(["Acme Bakery"])
+    expect(listed_businesses(page)).to_have_text(["Acme Bakery"])

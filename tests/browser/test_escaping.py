@@ -7,13 +7,13 @@ from campaign.models import Kind
 
 from ..builders import make_campaign
 from .steps import (
-    businesses_section,
     confirm_the_business_pledge,
     confirmation_email,
     confirmation_link,
     expect,
     field,
     fill_in_the_pledge,
+    listed_businesses,
     press,
     signers_list,
 )
@@ -69,5 +69,5 @@ def test_business_named_like_markup_is_shown_as_text(app, page, runner, smtp, de
     assert result.exit_code == 0, result.output
 
     page.goto(f"/c/{slug}")
-    expect(businesses_section(page).get_by_role("listitem")).to_have_text([BUSINESS_NAME])
+    expect(listed_businesses(page)).to_have_text([BUSINESS_NAME])
     assert page.evaluate("window.__xss") is None

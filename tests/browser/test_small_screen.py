@@ -11,7 +11,7 @@ from campaign.extensions import db
 from campaign.models import BusinessStatus, Kind, Signature
 
 from ..builders import confirm_signature, make_campaign
-from .steps import BUSINESS_LABELS, PLEDGE_LABELS, businesses_section, expect, field, signers_list
+from .steps import BUSINESS_LABELS, PLEDGE_LABELS, expect, field, listed_businesses, signers_list
 
 PHONE = {"width": 360, "height": 740}
 
@@ -19,7 +19,8 @@ PHONE = {"width": 360, "height": 740}
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("kind", "labels"),
-    [(Kind.PLEDGE, PLEDGE_LABELS), (Kind.BOYCOTT, PLEDGE_LABELS + BUSINESS_LABELS)],
+    # "Copy link": the share section's link to copy, on the campaign page too.
+    [(Kind.PLEDGE, PLEDGE_LABELS + ["Copy link"]), (Kind.BOYCOTT, PLEDGE_LABELS + BUSINESS_LABELS + ["Copy link"])],
     ids=["pledge", "boycott"],
 )
 def test_phone_user_sees_the_whole_form_without_scrolling_sideways(app, new_page, kind, labels):
@@ -74,7 +75,7 @@ def test_phone_user_is_not_pushed_sideways_by_a_long_public_name(app, new_page):
     page.goto(f"/c/{slug}")
 
     expect(signers_list(page)).to_have_count(1)
-    expect(businesses_section(page).get_by_role("listitem")).to_have_count(1)
+    expect(listed_businesses(page)).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 

@@ -1,0 +1,263 @@
+"""axe (WCAG 2.2 AA) finds nothing wrong on any page a person can reach:
+every public page (each kind of campaign in each state, the pages after
+signing, confirming and unsubscribing, the error pages) and every organiser
+page, the latter found by walking the app's own list of organiser routes,
+so a page added later is checked without anyone remembering to."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from campaign import broadcasts, businesses, demo, moderation, questions, signing, tokens
+from campaign.extensions import db
+from campaign.models import Campaign, CampaignStatus, Kind, Signature
+
+from ..builders import PASSWORD, confirmed_signatures, hours_from_now, make_campaign, make_organiser
+from .steps import confirmation_email, confirmation_link, expect, field, fill_in_the_pledge, press
+
+try:
+    from axe_playwright_python.sync_playwright import Axe
+except ImportError:  # the `browser` fixture skips (or fails) and says why
+    Axe = None
+
+# WCAG 2.0, 2.1 and 2.2, levels A and AA.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+ADMIN = "admin@example.com"
+
+
+class AxeChecks:
+    """axe run on page after page; what it finds is kept, to be reported
+    together, page by page, at the end."""
+
+    def __init__(self, page):
+        if Axe is None:
+            pytest.fail("axe-playwright-python is not installed (pip install -r requirements-dev.txt)")
+        self.page = page
+        self.axe = Axe()
+        self.checked: list[str] = []
+        self.problems: list[str] = []
+        self.landed: set[str] = set()
+
+    def check(self, what: str) -> None:
+        """Run axe on the page as it is now; ``what`` names it in the report."""
+        results = self.axe.run(self.page, options={
+            "runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]})
+        where = f"{what} ({self.page.url})"
+        self.checked.append(where)
+        if results.violations_count:
+            self.problems.append(f"== {where}\n{results.generate_report()}")
+
+    def visit(self, path: str, what: str | None = None) -> None:
+        self.page.goto(path)
+        self.check(what or path)
+
+    def visit_once(self, path: str, what: str | None = None) -> None:
+        """Visit, and check unless the page landed where an earlier visit did
+        (every page before logging in sends you to the same login page)."""
+        self.page.goto(path)
+        landed = self.page.url.split("?")[0]
+        if landed not in self.landed:
+            self.landed.add(landed)
+            self.check(what or path)
+
+    def assert_no_violations(self) -> None:
+        """Fail with axe's own report of every violation, page by page."""
+        assert self.checked, "no page was checked"
+        if self.problems:
+            pytest.fail(f"axe found violations on {len(self.problems)} of {len(self.checked)} pages:\n\n"
+                        + "\n\n".join(self.problems), pytrace=False)
+
+
+# --- The public pages ----------------------------------------------------------------
+
+@pytest.mark.browser
+def test_every_public_page_passes_axe(app, page, smtp, deliver):
+    """Each kind of campaign in each state of its window, a form sent back
+    with errors, the thank-you page, confirming (and its errors), the
+    business pledge and its confirmation, unsubscribing, and error pages."""
+    with app.app_context():
+        demo.seed_demo_campaigns()
+        happening = make_campaign(kind=Kind.FREEZE, title="Freeze happening", window_start=hours_from_now(-2),
+                                  window_end=hours_from_now(22), time_zone="Europe/London").slug
+        ended = make_campaign(kind=Kind.FREEZE, title="Freeze ended", window_start=hours_from_now(-48),
+                              window_end=hours_from_now(-24), next_action="Write to your representative.").slug
+        closed = make_campaign(title="A closed pledge", status=CampaignStatus.CLOSED).slug
+        # Signed and confirmed below: the demo campaigns may ask more than a name and an address.
+        plain = make_campaign(title="A plain pledge").slug
+        refused = make_campaign(title="Closes before you confirm")
+        signing.sign(refused, signing.Pledge("Late", "Signer", "late@example.com", "GB", None, False, False))
+        late_id = db.session.execute(select(Signature.id).where(Signature.campaign_id == refused.id)).scalar_one()
+        refused.status = CampaignStatus.CLOSED
+        db.session.commit()
+        late_token = tokens.token_for(tokens.CONFIRM, late_id)
+        demos = {c.kind: c.slug for c in db.session.execute(select(Campaign).where(
+            Campaign.slug.in_(["stop-hate-for-profit", "walkaway", "account-freeze"]))).scalars()}
+    axe = AxeChecks(page)
+
+    axe.visit("/", "the list of campaigns")
+    for kind, slug in demos.items():
+        axe.visit(f"/c/{slug}", f"the demo {kind} campaign")
+    axe.visit(f"/c/{happening}", "a freeze happening now")
+    axe.visit(f"/c/{ended}", "a freeze that has ended")
+    axe.visit(f"/c/{closed}", "a closed campaign")
+    axe.visit(f"/c/{demos[Kind.PLEDGE]}/thanks", "the shared thank-you page")
+    axe.visit(f"/c/{demos[Kind.BOYCOTT]}/business/thanks", "the business thank-you page")
+    axe.visit("/c/no-such-campaign", "the 404 page")
+    axe.visit(f"/confirm/{late_token}", "a confirmation link for a closed campaign")
+
+    page.goto(f"/c/{demos[Kind.PLEDGE]}")
+    press(page, "Sign the pledge")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("the sign form sent back with errors")
+
+    page.goto(f"/c/{demos[Kind.BOYCOTT]}")
+    press(page, "Join as a business")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("the business form sent back with errors")
+
+    field(page, "Organisation").fill("Acme Bakery")
+    field(page, "Website").fill("https://acme-bakery.example")
+    field(page, "Contact email").fill("owner@acme-bakery.example")
+    field(page, "Company size").select_option(index=1)
+    press(page, "Join as a business")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    axe.check("the business thank-you page after pledging")
+    deliver()
+    [email] = [m for m in smtp.to("owner@acme-bakery.example") if m.subject.startswith("Confirm")]
+    page.goto(re.search(r"https?://\S+/business/confirm/\S+", email.text).group(0))
+    axe.check("the business confirmation page")
+    press(page, "Confirm our pledge")
+    expect(page.get_by_role("heading", name="Your pledge is confirmed")).to_be_visible()
+    axe.check("the business pledge confirmed")
+
+    page.goto(f"/c/{plain}")
+    fill_in_the_pledge(page, email="grace@example.com")
+    press(page, "Sign the pledge")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    axe.check("the thank-you page after signing")
+    press(page, "Send the email again")
+    expect(page.get_by_role("status")).to_be_visible()
+    axe.check("the thank-you page after sending the email again")
+
+    deliver()
+    page.goto(confirmation_link(confirmation_email(smtp, "grace@example.com")))
+    axe.check("the confirmation page")
+    field(page, "First name").fill("")
+    press(page, "Confirm my signature")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("the confirmation page sent back with errors")
+    field(page, "First name").fill("Grace")
+    press(page, "Confirm my signature")
+    expect(page.get_by_role("heading", name="Your signature is confirmed")).to_be_visible()
+    axe.check("the signature confirmed")
+
+    with app.app_context():
+        signature_id = db.session.execute(select(Signature.id).where(
+            Signature.email == "grace@example.com")).scalar_one()
+        unsubscribe = tokens.token_for(tokens.UNSUBSCRIBE, signature_id)
+    axe.visit(f"/unsubscribe/{unsubscribe}", "the unsubscribe page")
+    press(page, "Unsubscribe from this campaign")
+    axe.check("unsubscribed")
+
+    axe.assert_no_violations()
+
+
+# --- The organiser pages ----------------------------------------------------------------
+
+def _organiser_world(app) -> list[dict]:
+    """An admin, another organiser, and a campaign of each kind with
+    signatures, an invalidation, an update and a question (the boycott with
+    a business): the arguments each campaign's organiser pages need."""
+    with app.app_context():
+        admin = make_organiser(ADMIN, is_admin=True)
+        other = make_organiser("member@example.com")
+        worlds = []
+        for kind in (Kind.BOYCOTT, Kind.PLEDGE, Kind.FREEZE):
+            window = {} if kind == Kind.PLEDGE else {"window_start": hours_from_now(24),
+                                                    "window_end": hours_from_now(48)}
+            campaign = make_campaign(kind=kind, title=f"The {kind} campaign", **window)
+            confirmed_signatures(campaign, [(f"a-{kind}@example.com", "GB"), (f"b-{kind}@example.com", "FR"),
+                                            (f"c-{kind}@example.com", "FR")])
+            batch = moderation.invalidate(campaign, moderation.Criteria(email=f"c-{kind}@example.com"), admin,
+                                          "a test")
+            update = broadcasts.create_update(campaign, admin, "News", "Thank you for signing.")
+            question = questions.add_question(campaign, "Are you a member?", "yesno")
+            arguments = {"slug": campaign.slug, "invalidation_id": batch.id, "organiser_id": other.id,
+                         "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
+                         "business_id": 0}
+            if kind == Kind.BOYCOTT:
+                businesses.join_as_business(campaign, businesses.BusinessPledge(
+                    "Acme Ltd", "https://acme.example", "ads@acme.example", "10-49"))
+                arguments["business_id"] = campaign.businesses[0].id
+            worlds.append(arguments)
+        return worlds
+
+
+def organiser_pages(app, arguments: dict) -> list[str]:
+    """The path of every organiser page a browser can GET, from the URL map."""
+    adapter = app.url_map.bind("localhost")
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("organiser.") or "GET" not in rule.methods:
+            continue
+        unknown = set(rule.arguments) - set(arguments)
+        assert not unknown, f"the crawl does not know how to fill {unknown} in {rule.rule}"
+        paths.append(adapter.build(rule.endpoint, {k: arguments[k] for k in rule.arguments}))
+    return sorted(set(paths))
+
+
+def _is_html(page, path: str) -> bool:
+    """Exports are downloads, not pages: ask first, with the page's cookies."""
+    response = page.request.get(path, max_redirects=5)
+    return response.headers.get("content-type", "").startswith("text/html")
+
+
+@pytest.mark.browser
+def test_every_organiser_page_passes_axe(app, page):
+    """Before logging in (the login page, a failed login, a forgotten
+    password, expired links) and after, as an admin, every organiser page of
+    a campaign of each kind, some of them with a form sent back with errors."""
+    worlds = _organiser_world(app)
+    axe = AxeChecks(page)
+
+    for path in organiser_pages(app, worlds[0]):
+        if _is_html(page, path):
+            axe.visit_once(path, f"{path}, not logged in")
+    page.goto("/organiser/login")
+    field(page, "Email").fill(ADMIN)
+    field(page, "Password").fill("not the password")
+    press(page, "Log in")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("a failed login")
+
+    field(page, "Email").fill(ADMIN)
+    field(page, "Password").fill(PASSWORD)
+    press(page, "Log in")
+    expect(page.get_by_role("heading", name="Your campaigns")).to_be_visible()
+    seen = set()
+    for arguments in worlds:
+        for path in organiser_pages(app, arguments):
+            if path not in seen and _is_html(page, path):
+                seen.add(path)
+                axe.visit(path)
+
+    slug = worlds[0]["slug"]
+    page.goto(f"/organiser/c/{slug}/edit")
+    field(page, "Title").fill("")
+    press(page, "Save")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("the campaign form sent back with errors")
+
+    page.goto(f"/organiser/c/{slug}/signatures?email_domain=example.com")
+    axe.check("the signatures found by a search")
+    press(page, "Invalidate these signatures")
+    axe.check("the invalidation's preview")
+
+    page.goto(f"/organiser/c/{slug}/")
+    press(page, "Close")
+    expect(page.get_by_role("heading", name=re.compile("^Close"))).to_be_visible()
+    axe.check("closing a live campaign: the page that asks first")
+
+    axe.assert_no_violations()
