@@ -54,7 +54,7 @@ def test_an_organiser_turns_on_two_factor_and_logs_in_with_a_code_and_with_a_rec
     field(page, "Code from your app").fill(app_on_phone.now())
     press(page, "Turn on two-factor authentication")
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
-    codes = page.get_by_role("list").last.get_by_role("listitem").all_inner_texts()
+    codes = page.get_by_role("main").get_by_role("list").last.get_by_role("listitem").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", c) for c in codes)
     page.get_by_role("link", name="I have kept them: go to my campaigns").click()
     log_out(page)
