@@ -42,6 +42,10 @@ class _Kept:
     def __init__(self):
         self.skeletons: LRUCache = LRUCache(maxsize=1024)
         self.lock = threading.Lock()
+        # One build per key at a time: the requests that arrive while a new
+        # edition is built wait for it (holding no database connection)
+        # rather than each building it on a connection of the pool.
+        self.building: dict[tuple, threading.Lock] = {}
 
 
 def _skeleton(key: tuple, build: Callable[[], Skeleton]) -> Skeleton:
@@ -53,10 +57,17 @@ def _skeleton(key: tuple, build: Callable[[], Skeleton]) -> Skeleton:
         kept = current_app.extensions.setdefault("campaign_page", _Kept())
     with kept.lock:
         skeleton = kept.skeletons.get(key)
-    if skeleton is None:
-        skeleton = build()
+        if skeleton is not None:
+            return skeleton
+        building = kept.building.setdefault(key, threading.Lock())
+    with building:
         with kept.lock:
-            kept.skeletons[key] = skeleton
+            skeleton = kept.skeletons.get(key)
+        if skeleton is None:
+            skeleton = build()
+            with kept.lock:
+                kept.skeletons[key] = skeleton
+                kept.building.pop(key, None)
     return skeleton
 
 

@@ -71,7 +71,10 @@ def site() -> Site:
 
 
 def _values() -> dict[str, str]:
-    stored = dict(db.session.execute(select(SiteSetting.name, SiteSetting.value)).all())
+    # On a connection of its own, returned at once: a public page's request
+    # holds none while it renders (see page_reads).
+    with db.engine.connect() as own:
+        stored = dict(own.execute(select(SiteSetting.name, SiteSetting.value)).all())
     return {name: stored.get(name, default) for name, default in DEFAULTS.items()}
 
 
