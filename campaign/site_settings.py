@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import SiteSetting, utcnow
@@ -58,7 +59,14 @@ def site() -> Site:
     now = time.monotonic()
     if kept is not None and seconds > 0 and now - kept[0] < seconds:
         return kept[1]
-    values = _values()
+    try:
+        values = _values()
+    except SQLAlchemyError:
+        # The database is down: the pages (and the error page saying so)
+        # still show the site as last read, or as its defaults.
+        if kept is not None:
+            return kept[1]
+        values = dict(DEFAULTS)
     name = values["site_name"] or current_app.config["SITE_NAME"]
     logo = values["logo_text"] or name
     fresh = Site(name=name, logo_text=logo, favicon_text=values["favicon_text"] or logo[:1].upper(),

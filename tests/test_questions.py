@@ -354,8 +354,10 @@ def test_both_ways_of_writing_the_signer_list_give_the_same_bytes(app, client, a
     with app.app_context():
         campaign_id = db.session.scalar(select(SignQuestion.campaign_id).limit(1))
         exported = questions.exported_questions(campaign_id)
-        header = exports.SIGNER_COLUMNS + [q.label for q in exported]
-        python = "".join(exports._signers_in_batches(campaign_id, 1, header, [q.id for q in exported]))
+        follow_through = exports._follow_through_columns(campaign_id)
+        header = exports.SIGNER_COLUMNS + [q.label for q in exported] + follow_through
+        python = "".join(exports._signers_in_batches(campaign_id, 1, header, [q.id for q in exported],
+                                                     follow_through))
         streamed = exports.stream_signers(campaign_id)
         whole = "".join(c.decode() if isinstance(c, bytes) else c for c in streamed)
         db.session.rollback()
