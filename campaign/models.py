@@ -141,6 +141,11 @@ class Campaign(db.Model):
     asks_date: Mapped[bool] = mapped_column(default=False, server_default=false())
     date_question: Mapped[str] = mapped_column(String(200), default="", server_default="")
     asks_reason: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Partner sites that may show the campaign's embed page in a frame: one
+    # origin (scheme://host[:port]) per line; or any site, when the
+    # organiser lets anyone embed it. Every other page refuses framing.
+    embed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
+    embed_anyone: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Email opted-in supporters automatically when the goal (and each raised goal) is reached.
     milestone_emails: Mapped[bool] = mapped_column(default=False)
     # A generated file name under <instance>/uploads, served at /media/<name>.
@@ -199,6 +204,10 @@ class Signature(db.Model):
         Index("ix_signature_campaign_reason", "campaign_id", "reason_status"),
         # A freeze's reminders go to its confirmed signers who asked for them.
         Index("ix_signature_campaign_reminders", "campaign_id", "reminder_opt_in", "status"),
+        # Signatures by where they came from, for the dashboard and exports.
+        Index("ix_signature_campaign_source", "campaign_id", "source"),
+        # The one reminder to confirm goes to pending signatures by age.
+        Index("ix_signature_campaign_status_created", "campaign_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -249,6 +258,19 @@ class Signature(db.Model):
     check_in_asked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     took_part: Mapped[bool | None] = mapped_column()
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Where the signature came from (normalised, capped): the link's
+    # ?source= or utm_source (or the partner's host for a signature made in
+    # an embedded form), utm_medium ("embed" there), utm_campaign.
+    source: Mapped[str | None] = mapped_column(String(64))
+    medium: Mapped[str | None] = mapped_column(String(64))
+    source_campaign: Mapped[str | None] = mapped_column(String(64))
+    # The signer's own share link carries this code (not their address or
+    # id); a signature made through someone's link names them here.
+    referral_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id", ondelete="SET NULL"), index=True)
+    # The one reminder to confirm, queued once for a signature still pending
+    # a day after signing.
+    confirm_reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship()
 

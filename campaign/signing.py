@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import counts, outbox, questions
+from . import counts, outbox, provenance, questions
 from .campaigns import where_slug
 from .extensions import db, on_postgresql
 from .identity import email_domain, hash_ip, normalise_email
@@ -39,6 +39,7 @@ from .models import (
     SignatureStatus,
     utcnow,
 )
+from .provenance import Provenance
 from .signature_mail import CONFIRMATION, EMAIL_ON_SIGNING_AGAIN
 from .statements import Chain, cached, connection
 
@@ -62,6 +63,9 @@ class Pledge:
     # and their consent to reminder emails.
     time_zone: str | None = None
     reminder_opt_in: bool = False
+    # Where the signature came from: the link's source codes, or the
+    # partner site of an embedded form, and whose share link brought it.
+    provenance: Provenance = Provenance()
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ class SignOutcome(enum.Enum):
 _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email_normalised", "email_domain",
                      "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status",
                      "emails_sent", "last_emailed_at", "created_at", "pledge_date", "reason", "reason_public",
-                     "reason_status", "time_zone", "reminder_opt_in")
+                     "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
+                     "referral_code")
 
 
 def _insert_signature():
@@ -173,7 +178,13 @@ def _insert_signature():
     from. (One that was invalidated does not stop it signing again.)"""
     table = Signature.__table__
     insert = postgresql.insert if on_postgresql() else sqlite.insert
-    return (insert(table).values({column: bindparam(column) for column in _SIGNATURE_VALUES})
+    # The referrer: the live signature here whose share link carried the code.
+    referrer = (select(table.c.id).where(table.c.campaign_id == bindparam("campaign_id"),
+                                         table.c.referral_code == bindparam("referred_by"),
+                                         table.c.status.in_(LIVE_STATUSES))
+                .scalar_subquery())
+    values = {column: bindparam(column) for column in _SIGNATURE_VALUES}
+    return (insert(table).values({**values, "referred_by_id": referrer})
             .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"], index_where=LIVE_SIGNATURE)
             .returning(table.c.id, table.c.campaign_id, table.c.email_opt_in, table.c.email, table.c.created_at))
 
@@ -212,6 +223,11 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
         "reason_status": reason_status(pledge.reason, pledge.reason_public),
         "time_zone": pledge.time_zone,
         "reminder_opt_in": bool(pledge.reminder_opt_in),
+        "source": pledge.provenance.source,
+        "medium": pledge.provenance.medium,
+        "source_campaign": pledge.provenance.campaign,
+        "referral_code": provenance.new_referral_code(),
+        "referred_by": pledge.provenance.referral,
         "ip_hash": hash_ip(ip),
         "status": SignatureStatus.PENDING.value,
         "emails_sent": 1,
@@ -230,7 +246,8 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
 # the address is the one whose choices the confirmation page shows.
 _REPLACED_WHILE_PENDING = ("given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
                            "show_name", "answers", "ip_hash", "pledge_date", "reason", "reason_public",
-                           "reason_status", "time_zone", "reminder_opt_in")
+                           "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
+                     "referral_code")
 
 
 def _sign_again_update():

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 
 from campaign import create_app, outbox
@@ -72,13 +73,46 @@ def smtp(mail_server):
 
 
 def _empty_tables():
+    """Every table empty and every id counting from 1 again, as in a new
+    database. On PostgreSQL only the tables with rows are emptied and only
+    the sequences that were used are restarted: a TRUNCATE of every table
+    took 150 ms, longer than most tests."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+        filled = {name for (name,) in db.session.execute(text(probe))}
+        for name in tables:
+            if name in filled:
+                db.session.execute(text(f"DELETE FROM {name}"))
+        used = db.session.execute(text(
+            "SELECT schemaname, sequencename FROM pg_sequences WHERE last_value IS NOT NULL")).all()
+        for schema, sequence in used:
+            db.session.execute(text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
     else:
         for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))
     db.session.commit()
+
+
+class _TemplatesCompiledOnce(BytecodeCache):
+    """Every test builds its own app, and each app its own Jinja
+    environment: without a shared cache each one compiles the templates it
+    renders again, which was most of the suite's time. Jinja keys the code
+    by the template's source, so an edited template is compiled afresh."""
+
+    def __init__(self):
+        self._code = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get((bucket.key, bucket.checksum))
+        if code is not None:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket):
+        self._code[(bucket.key, bucket.checksum)] = bucket.code
+
+
+_COMPILED_TEMPLATES = _TemplatesCompiledOnce()
 
 
 def make_app(database_url, mail_server, tmp_path, **overrides):
@@ -101,6 +135,7 @@ def make_app(database_url, mail_server, tmp_path, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     app.test_client_class = BrowserLikeClient
     return app
 

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from .. import businesses, campaigns, counts, signing, subscriptions, time_zones, tokens
+from .. import businesses, campaigns, counts, provenance, signing, subscriptions, time_zones, tokens
 from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign, thanks_page
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
@@ -138,6 +138,7 @@ def sign(slug: str):
             answers=form.answers(),
             **pledge_details(form),
             **_freeze_details(form, terms),
+            provenance=provenance.of_request(request, current_app.config["SITE_URL"]),
         ),
         ip=request.remote_addr,
     )
