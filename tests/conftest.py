@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
+from werkzeug.routing import Rule
 
 from campaign import create_app, outbox
 from campaign.extensions import db
@@ -113,6 +114,26 @@ class _TemplatesCompiledOnce(BytecodeCache):
 
 
 _COMPILED_TEMPLATES = _TemplatesCompiledOnce()
+
+# Likewise each app compiles a URL builder for every route (Python code made
+# from the rule): the same few hundred functions for every test. A builder
+# depends only on the rule's parts and defaults (it reads the converters
+# from the rule it is bound to when called), so one compiled per rule serves
+# every app of the run.
+_compile_builder = Rule._compile_builder
+_BUILDERS: dict = {}
+
+
+def _builder_compiled_once(rule, append_unknown=True):
+    defaults = tuple(sorted((name, repr(value)) for name, value in (rule.defaults or {}).items()))
+    key = (rule.rule, tuple(rule._trace), defaults, append_unknown)
+    builder = _BUILDERS.get(key)
+    if builder is None:
+        builder = _BUILDERS[key] = _compile_builder(rule, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _builder_compiled_once
 
 
 def make_app(database_url, mail_server, tmp_path, **overrides):

@@ -5,6 +5,7 @@ summary at the top linking to each field in error, the message beside the
 field, and nothing stored."""
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -365,6 +366,23 @@ def test_ten_thousand_characters_in_every_field_is_refused_not_a_crash(app, clie
     assert response.status_code == 422
     assert list(page(response).summary_links()) == [
         "#given_name", "#family_name", "#email", "#country", "#postal_code"]
+    assert nothing_stored(app)
+
+
+@pytest.mark.parametrize("text", ["a" * 400_000, "a-" * 200_000, "http" * 100_000],
+                         ids=["letters", "hyphenated", "scheme-like"])
+def test_a_name_as_long_as_the_body_allows_is_refused_at_once(app, client, campaign, text):
+    """A name as long as a request may be (about half a megabyte here) was
+    scanned for web addresses from every letter: one such POST kept a worker
+    busy for many minutes. It is refused by its length, quickly."""
+    started = time.perf_counter()
+    response = post_sign(client, given_name=text, family_name=text)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "First name must be 100 characters or fewer" in body
+    assert "Last name must be 100 characters or fewer" in body
+    assert elapsed < 5, f"refusing two long names took {elapsed:.1f} s"
     assert nothing_stored(app)
 
 
