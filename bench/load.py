@@ -48,6 +48,7 @@ TARGETS = {  # scenario: (minimum ratio to bare app, minimum requests/s)
     "sign POST": (0.25, 300),
     "confirm POST": (None, 300),
     "count.json GET": (0.8, None),
+    "embed page GET": (0.6, None),
 }
 HELLO, INSERT = "bare Flask hello (baseline)", "bare Flask INSERT (baseline)"
 # Rows that commit to PostgreSQL, also compared with the bare INSERT app.
@@ -183,7 +184,8 @@ def setup_database(url: str) -> dict:
         for slug, kind in (("small", Kind.PLEDGE), ("large", Kind.PLEDGE)):
             campaign = Campaign(slug=slug, kind=kind, status=CampaignStatus.LIVE, title=f"The {slug} campaign",
                                 summary="Load test", pledge_text="I pledge to log off.", goal=1000,
-                                story="## Why\n\nBecause **enough** is enough.", demands="One\nTwo\nThree")
+                                story="## Why\n\nBecause **enough** is enough.", demands="One\nTwo\nThree",
+                                embed_origins="https://partner.example\nhttps://news.example")
             db.session.add(campaign)
             db.session.commit()
             ids[slug] = campaign.id
@@ -280,6 +282,11 @@ def main() -> None:
             f"{site.url}/c/small/sign", "sign.lua", {**post_env, "WRK_AGAIN": str(PENDING // (args.repeats + 1))},
             rows_counter(url, CONFIRMATIONS_QUEUED, ids["small"]))
         scenarios["count.json GET [1k]"] = (f"{site.url}/c/small/count.json", "get.lua", None, None)
+        # A partner's frame: the address embed.js makes (the page does not vary with it).
+        scenarios["embed page GET [1k]"] = (f"{site.url}/c/small/embed?partner=https://partner.example",
+                                            "get.lua", None, None)
+        scenarios["embed page GET, every request rendered [1k]"] = (f"{rendered.url}/c/small/embed", "get.lua",
+                                                                    None, None)
         for server, how in ((rendered, "every request rendered"), (uncached, "every request reads the database")):
             scenarios[f"campaign page GET, {how} [1k]"] = (f"{server.url}/c/small", "get.lua", None, None)
             scenarios[f"count.json GET, {how} [1k]"] = (f"{server.url}/c/small/count.json", "get.lua", None, None)

@@ -140,7 +140,17 @@ def register_extensions(app: Flask) -> None:
 def register_deliveries() -> None:
     """The outbox's transports, kinds of message and producers: each module
     registers its own when it is imported."""
-    from . import account_mail, broadcasts, business_mail, freeze_mail, signature_mail, smtp, update_mail  # noqa: F401
+    from . import (  # noqa: F401
+        account_mail,
+        broadcasts,
+        business_mail,
+        confirm_reminders,
+        freeze_mail,
+        retention,
+        signature_mail,
+        smtp,
+        update_mail,
+    )
 
 
 def register_health(app: Flask) -> None:
@@ -160,14 +170,23 @@ def register_blueprints(app: Flask) -> None:
     from .organiser import (  # noqa: F401  (their pages join the organiser blueprint)
         activity,
         business_pages,
+        embed_tab,
         pledge_reasons,
         question_editor,
         scorecard_editor,
         security,
         site_admin,
+        sources,
     )
     from .organiser.views import bp as organiser_bp
-    from .public import check_in, pause_pages, site_pages  # noqa: F401  (their pages join the public blueprint)
+    from .public import (  # noqa: F401  (their pages join the public blueprint)
+        check_in,
+        embed,
+        pause_pages,
+        posters,
+        previews,
+        site_pages,
+    )
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
@@ -210,7 +229,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import campaign_cli, demo_cli, dev_cli, organiser_cli, outbox_cli
+    from .cli import campaign_cli, demo_cli, dev_cli, organiser_cli, outbox_cli, privacy_cli
 
-    for group in (demo_cli, outbox_cli, campaign_cli, organiser_cli, dev_cli):
+    for group in (demo_cli, outbox_cli, campaign_cli, organiser_cli, dev_cli, privacy_cli):
         app.cli.add_command(group)

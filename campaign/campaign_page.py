@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from cachetools import LRUCache
-from flask import current_app, get_template_attribute, render_template
+from flask import current_app, get_template_attribute, render_template, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
@@ -113,6 +113,8 @@ _LIVE_SLOTS = {
     "checked_in": Markup(slot("checkedin")),
     "signed_up": Markup(slot("signedup")),
 }
+# The count and the goal alone (public/_live.html's tally), for the pages after signing.
+_COUNT_SLOTS = {name: _LIVE_SLOTS[name] for name in ("count", "count_number", "goal", "goal_number")}
 
 
 def _campaign_skeleton(campaign: Campaign, now: dt.datetime, sign_form=None, business_form=None,
@@ -139,10 +141,14 @@ def _campaign_skeleton(campaign: Campaign, now: dt.datetime, sign_form=None, bus
     return Skeleton(render_template("public/campaign.html", **context))
 
 
-def _live_values(live: LiveCampaign, skeleton: Skeleton) -> dict[str, str]:
+def _count_values(live: LiveCampaign) -> dict[str, str]:
     count, goal = live.count, live.displayed_goal
-    values = {"count": f"{count:,}", "countnumber": str(count), "goal": f"{goal:,}", "goalnumber": str(goal),
-              "signers": _fragment("signers", live.signers)}
+    return {"count": f"{count:,}", "countnumber": str(count), "goal": f"{goal:,}", "goalnumber": str(goal)}
+
+
+def _live_values(live: LiveCampaign, skeleton: Skeleton) -> dict[str, str]:
+    count = live.count
+    values = {**_count_values(live), "signers": _fragment("signers", live.signers)}
     wanted = skeleton.slots
     if "closed" in wanted:
         values["closed"] = _fragment("closed", count)
@@ -165,7 +171,8 @@ def _fragment(name: str, *args) -> str:
 
 def page_after_signing(slug: str, template: str) -> str | None:
     """``template`` (thanks, business thanks) for campaign ``slug``: nothing
-    on it changes between two visitors, so it is rendered once per edition."""
+    on it changes between two visitors but the count, so it is rendered
+    once per edition with slots for that (see _COUNT_SLOTS)."""
     live = live_campaign(slug, with_signers=False)
     if live is None or not live.is_public:
         return None
@@ -173,9 +180,9 @@ def page_after_signing(slug: str, template: str) -> str | None:
 
     def build() -> Skeleton:
         campaign = _campaign(live)
-        return Skeleton(render_template(template, campaign=campaign, share=share_links(campaign)))
+        return Skeleton(render_template(template, campaign=campaign, share=share_links(campaign), **_COUNT_SLOTS))
 
-    return _skeleton(key, build).fill({})
+    return _skeleton(key, build).fill(_count_values(live))
 
 
 def thanks_page(slug: str, resent: bool = False) -> Callable[[str, str], str] | None:
@@ -197,11 +204,11 @@ def thanks_page(slug: str, resent: bool = False) -> Callable[[str, str], str] | 
         return Skeleton(render_template(
             "public/thanks.html", campaign=campaign, share=share_links(campaign), resent=resent,
             signed_as=Markup(slot("signedas")),
-            resend_form=ResendForm(formdata=None, data={"token": slot("resendtoken")})))
+            resend_form=ResendForm(formdata=None, data={"token": slot("resendtoken")}), **_COUNT_SLOTS))
 
-    skeleton = _skeleton(key, build)
+    skeleton, counted = _skeleton(key, build), _count_values(live)
     return lambda email, resend_token: skeleton.fill({"signedas": str(escape(email)),
-                                                      "resendtoken": str(escape(resend_token))})
+                                                      "resendtoken": str(escape(resend_token)), **counted})
 
 
 def confirm_page(campaign: CampaignSummary, form, status: int = 200) -> tuple[str, int]:
@@ -209,3 +216,71 @@ def confirm_page(campaign: CampaignSummary, form, status: int = 200) -> tuple[st
     last signing left it (or as the confirmer just sent it back), to check
     and change before pressing the button. Personal, so rendered whole."""
     return render_template("public/confirm.html", campaign=campaign, form=form), status
+
+
+# --- The embed page -------------------------------------------------------------------
+
+# What the embed page shows when it takes no signatures: a closed campaign's
+# total, an ended freeze's result.
+_EMBED_SLOTS = {**_COUNT_SLOTS, **{name: _LIVE_SLOTS[name] for name in ("closed_sentence", "signed_up",
+                                                                         "checked_in")}}
+
+
+def embed_page(live: LiveCampaign) -> str:
+    """The embed page of a public campaign (see public/embed): its title,
+    count and sign form, for a frame on a partner's site. The same for every
+    visitor and every partner (who the partner is reaches the sign POST
+    another way, see embeds), so it is kept like the campaign page: built
+    once per edition, language, window state and page token, its count
+    filled per request."""
+    now = utcnow()
+    key = ("embed", live.id, live.edition, site().version, str(get_locale()), live.window_state(now), page_token())
+    skeleton = _skeleton(key, lambda: _embed_skeleton(_campaign(live), now))
+    return skeleton.fill(_embed_values(live, skeleton))
+
+
+def render_embed(campaign: Campaign, sign_form, status: int, link_codes: dict | None = None,
+                 partner: str | None = None) -> tuple[str, int]:
+    """The embed page rendered whole, with a form sent back with its
+    errors; it carries on what the POST said of where it came from (its
+    link codes, the partner), which the frame's address no longer does."""
+    live = campaign_now(campaign)
+    skeleton = _embed_skeleton(campaign, utcnow(), sign_form, link_codes, partner)
+    return skeleton.fill(_embed_values(live, skeleton)), status
+
+
+def _embed_skeleton(campaign: Campaign, now: dt.datetime, sign_form=None, link_codes: dict | None = None,
+                    partner: str | None = None) -> Skeleton:
+    form = sign_form or sign_form_class(questions.visible_questions(campaign.id), signing.asks_of(campaign))(
+        postcode_required=campaign.postcode_required)
+    return Skeleton(render_template(
+        "public/embed.html", campaign=campaign, window=describe_window(campaign, now), form=form,
+        sign_action=url_for("public.embed_sign", slug=campaign.slug, partner=partner), link_codes=link_codes,
+        link_target="_blank", **_EMBED_SLOTS))
+
+
+def _embed_values(live: LiveCampaign, skeleton: Skeleton) -> dict[str, str]:
+    values, wanted = _count_values(live), skeleton.slots
+    for slot_name, fragment, count in (("closed", "closed", live.count), ("signedup", "signed_up", live.count),
+                                       ("checkedin", "checked_in", live.took_part)):
+        if slot_name in wanted:
+            values[slot_name] = _fragment(fragment, count)
+    return values
+
+
+def embed_thanks_page(slug: str) -> Callable[[str, str], str] | None:
+    """The thank-you page in the frame, in answer to a sign POST from the
+    embed page: it names the address typed (a slot) and leads to the full
+    campaign page. Personal, like thanks_page; its "send the email again"
+    button is on the full page's, not here."""
+    live = live_campaign(slug, with_signers=False)
+    if live is None or not live.is_public:
+        return None
+    key = ("embed thanks", live.id, live.edition, site().version, str(get_locale()))
+
+    def build() -> Skeleton:
+        return Skeleton(render_template("public/embed_thanks.html", campaign=_campaign(live),
+                                        signed_as=Markup(slot("signedas")), **_COUNT_SLOTS))
+
+    skeleton, counted = _skeleton(key, build), _count_values(live)
+    return lambda email, _resend_token: skeleton.fill({"signedas": str(escape(email)), **counted})

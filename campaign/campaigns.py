@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import Campaign, CampaignStatus, Membership, Organiser
+from .models import Campaign, CampaignStatus, Membership, Organiser, utcnow
 
 EDITABLE = (
     "kind", "slug", "title", "summary", "story", "pledge_text", "demands", "goal",
     "goal_fixed", "window_start", "window_end", "time_zone", "postcode_required",
     "share_text", "next_action", "asks_date", "date_question", "asks_reason",
-    "statement", "window_mode", "local_start", "local_end", "check_in_email",
+    "statement", "window_mode", "local_start", "local_end", "check_in_email", "retention_days",
 )
 
 # The formats an image may come in, by Pillow's name for them (found from the
@@ -95,6 +95,13 @@ def update_campaign(campaign: Campaign, fields: dict) -> Campaign:
 
 
 def set_status(campaign: Campaign, status: CampaignStatus) -> None:
+    """Publish, close or take back to draft. Closing starts the retention
+    period (see retention); opening again stops it, and the next closing
+    starts it afresh."""
+    if status == CampaignStatus.CLOSED and campaign.status != CampaignStatus.CLOSED:
+        campaign.closed_at = utcnow()
+    elif status != CampaignStatus.CLOSED:
+        campaign.closed_at = None
     campaign.status = status
     db.session.commit()
 

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, businesses, campaigns, counts, exports, moderation, organisers, outbox, questions
+from . import audit, businesses, campaigns, counts, exports, moderation, organisers, outbox, questions, retention
 from .demo import seed_demo_campaigns
 from .models import BusinessStatus, Campaign, QuestionKind
 
@@ -18,6 +18,7 @@ dev_cli = AppGroup("dev", help="Local development.")
 organiser_cli = AppGroup("organiser", help="Organiser accounts.")
 question_cli = AppGroup("question", help="Questions a campaign's sign form asks.")
 campaign_cli.add_command(question_cli)
+privacy_cli = AppGroup("privacy", help="Personal data: how long it is kept.")
 
 
 # What the audit log says of a change made here: no organiser, no address.
@@ -187,7 +188,8 @@ def organiser_add(email: str, slug: str):
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default: standard output).")
 def campaign_export(slug: str, by: str, fmt: str, output):
-    """Signature counts by day, by country or in total."""
+    """Signature counts by day, by country, by source (no source: an empty
+    one) or in total."""
     campaign = _campaign_or_fail(slug)
     output.write(exports.render_counts(campaign.id, by, fmt))
     audit.record("export.counts", campaign=campaign, detail={"by": by, "format": fmt, **_BY_COMMAND})
@@ -242,3 +244,28 @@ def question_list(slug: str):
         notes += ["hidden"] if question.hidden else []
         choices = f" [{' | '.join(question.choices)}]" if question.choices else ""
         click.echo(f"{question.id}\t{question.label} ({', '.join(notes)}){choices}")
+
+
+@privacy_cli.command("sweep")
+@click.option("--dry-run", is_flag=True, help="Only say what would be done, per campaign; change nothing.")
+def privacy_sweep(dry_run: bool):
+    """Anonymise closed campaigns past their retention period, delete old
+    pending signatures, clear old outbox messages (the worker does it too)."""
+    report = retention.sweep(dry_run=dry_run)
+    would = "would be " if dry_run else ""
+    if dry_run:
+        click.echo("Dry run: nothing is changed.")
+    click.echo(f"outbox: {report.outbox_cleared:,} finished message(s) {would}cleared")
+    for entry in report.campaigns.values():
+        if entry.pending_deleted:
+            click.echo(f"{entry.slug}: {entry.pending_deleted:,} unconfirmed signature(s) {would}deleted")
+        if entry.anonymise_on is None:
+            continue
+        when = entry.anonymise_on.strftime("%Y-%m-%d %H:%M")
+        if entry.anonymise_on > report.now:
+            click.echo(f"{entry.slug}: to be anonymised from {when} UTC")
+        else:
+            click.echo(f"{entry.slug}: {entry.anonymised:,} signature(s) {would}anonymised (due since {when} UTC)"
+                       + ("" if dry_run or entry.done else "; not finished, run it again"))
+    if not report.finished and not dry_run:
+        click.echo("Some rows were held by another sweep: they are left to it (or the next sweep).")

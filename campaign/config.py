@@ -66,12 +66,33 @@ class Defaults:
     # A confirmation link (a signature's, a business pledge's) expires this
     # many days after the latest email that carried it.
     CONFIRM_LINK_DAYS = 30
+    # A signature still pending this many hours after signing (and after the
+    # latest email with its link) is sent one reminder with the link, if the
+    # worker gets to it within as many hours again; 0 sends none.
+    CONFIRM_REMINDER_HOURS = 24
     # The "extend our pause" link in a business pledge's confirmation email
     # works this long after the email: long enough for a pause of months
     # to be extended near its end, not for ever (see business_pauses).
     BUSINESS_EXTEND_LINK_DAYS = 180
     MAILBOX_UNCONFIRMED_PER_HOUR = 3
     MAILBOX_UNCONFIRMED_PER_DAY = 10
+
+    # Retention (see campaign/retention.py). A closed campaign's signatures
+    # are anonymised this many days after it closed (each campaign may set
+    # its own period); a signature still pending this many days after the
+    # latest email with its link is deleted; a finished outbox message
+    # (sent, skipped or a dead letter) keeps its address, subject and body
+    # this many days after it was last due. The sweep works in batches of
+    # RETENTION_BATCH_SIZE rows per transaction, and each outbox worker
+    # process runs it every RETENTION_SWEEP_MINUTES (0: only `flask privacy
+    # sweep` does), for at most RETENTION_WORKER_SECONDS a turn (it carries
+    # on at the next turn).
+    RETENTION_DAYS_AFTER_CLOSE = 180
+    RETENTION_PENDING_DAYS = 30
+    RETENTION_OUTBOX_DAYS = 30
+    RETENTION_BATCH_SIZE = 5000
+    RETENTION_SWEEP_MINUTES = 10
+    RETENTION_WORKER_SECONDS = 10
 
     # Number of counter rows per campaign that confirmations spread over, so
     # that they do not all queue on one row lock.

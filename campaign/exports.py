@@ -1,5 +1,6 @@
 """Counts and signer lists as CSV / JSON. Counts come from the stored
-tallies; the signer list streams row by row in constant memory."""
+tallies (by source: counted from the signatures, see referrals); the signer
+list streams row by row in constant memory."""
 from __future__ import annotations
 
 import csv
@@ -9,13 +10,13 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from . import questions
+from . import questions, referrals
 from .counts import counts_by_country, counts_by_day, signature_count
 from .extensions import db, on_postgresql
 from .models import Campaign, ExportRecord, Kind, Organiser, Signature
 from .spreadsheet import neutralise, neutralised_sql
 
-BY_CHOICES = ("day", "country", "total")
+BY_CHOICES = ("day", "country", "source", "total")
 FORMAT_CHOICES = ("csv", "json")
 
 
@@ -23,10 +24,18 @@ def counts_total(campaign_id: int) -> list[dict]:
     return [{"signatures": signature_count(campaign_id)}]
 
 
-_COUNTS = {"day": counts_by_day, "country": counts_by_country, "total": counts_total}
+def counts_by_source(campaign_id: int) -> list[dict]:
+    """Every source, most signatures first; signatures that came with no
+    source are counted under an empty one (never a real source's name)."""
+    return [{"source": tally.name, "signatures": tally.signatures}
+            for tally in referrals.counts_by_source(campaign_id)]
+
+
+_COUNTS = {"day": counts_by_day, "country": counts_by_country, "source": counts_by_source, "total": counts_total}
 _HEADERS = {
     "day": ["date", "signatures"],
     "country": ["country", "country_name", "signatures"],
+    "source": ["source", "signatures"],
     "total": ["signatures"],
 }
 
@@ -36,7 +45,8 @@ def counts(campaign_id: int, by: str) -> list[dict]:
 
 
 def render_counts(campaign_id: int, by: str, fmt: str) -> str:
-    """Signature counts by day, by country or in total, as CSV or JSON."""
+    """Signature counts by day, by country, by source or in total, as CSV or
+    JSON."""
     rows = counts(campaign_id, by)
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"

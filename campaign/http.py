@@ -13,7 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 log = logging.getLogger("campaign.request")
 
 # No inline script anywhere; the only script is our own file. Frames only
-# from here (the sandboxed email previews), and nobody may frame us.
+# from here (the sandboxed email previews, the embed page's preview), and
+# nobody may frame us but where a view says so (see allow_framing).
+NO_FRAMING = "frame-ancestors 'none'"
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -23,7 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
+    NO_FRAMING,
 ])
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Path segments that are secrets (confirmation and unsubscribe tokens) are
@@ -65,9 +67,22 @@ _SECURITY_HEADERS = {
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
+def allow_framing(response: Response, sources: str) -> Response:
+    """Let the sites ``sources`` (CSP frame-ancestors sources, checked by
+    the caller) show this response in a frame: a campaign's embed page on
+    its partners' sites (see embeds). Every other response keeps 'none'."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        NO_FRAMING, f"frame-ancestors {sources}")
+    return response
+
+
 def _finish(response: Response) -> Response:
     headers = response.headers
     present = {key.lower() for key, _value in headers}
+    if "content-security-policy" in present and NO_FRAMING not in headers["Content-Security-Policy"]:
+        # Framing allowed by the view (allow_framing): X-Frame-Options has
+        # no way to name partner sites, and DENY would refuse them all.
+        present.add("x-frame-options")
     # One pass over the headers, not one per header: this runs on every response.
     headers.extend([(key, value) for key, value in _SECURITY_HEADERS.items() if key.lower() not in present])
     if request.is_secure and _HSTS[0].lower() not in present:

@@ -30,8 +30,9 @@ from werkzeug.http import parse_etags, unquote_etag
 
 from .http import REQUEST_ID_PATTERN, log_request
 
-# The responses that are the same for everyone (see campaign/shared_pages).
-CACHEABLE_ENDPOINTS = {"public.campaign_page", "public.count_json"}
+# The responses that are the same for everyone (see campaign/shared_pages);
+# a campaign's embed page too, whichever partner site frames it.
+CACHEABLE_ENDPOINTS = {"public.campaign_page", "public.count_json", "public.embed"}
 # Where a view leaves the time.monotonic() at which its data was read.
 READ_AT = "campaign.read_at"
 

@@ -151,6 +151,13 @@ class Campaign(db.Model):
     # A generated file name under <instance>/uploads, served at /media/<name>.
     image_filename: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Retention (see retention): when it was last closed (None while live or
+    # a draft); how many days after that its signers' personal details are
+    # kept (None: the site's RETENTION_DAYS_AFTER_CLOSE); when the sweep
+    # finished anonymising its signatures.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # Goes up with every change to what the public pages show (the campaign,
     # its questions, its approved businesses: see the events at the end), so
     # parts of a page built once can be kept until the next change.
@@ -271,6 +278,9 @@ class Signature(db.Model):
     # The one reminder to confirm, queued once for a signature still pending
     # a day after signing.
     confirm_reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When the retention sweep removed its personal details (see retention):
+    # such a row keeps its status, country, days and consents, and counts.
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -495,6 +505,11 @@ class OutboxStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+# A finished message (sent, skipped or a dead letter) whose personal data
+# the retention sweep has not yet cleared (it empties the recipient).
+OUTBOX_UNSCRUBBED = text("recipient <> '' AND status IN ('sent', 'skipped', 'failed')")
+
+
 class OutboxMessage(db.Model):
     """An email waiting to be sent, written in the same transaction as the
     change that caused it; the worker delivers it."""
@@ -504,6 +519,10 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_message_status_due", "status", "due_at"),
         # One delivery of an update per signature, however often fan-out resumes.
         UniqueConstraint("update_id", "signature_id", name="uq_outbox_message_update_signature"),
+        # Finished messages still holding an address, oldest first: what the
+        # retention sweep clears, found without reading those it cleared.
+        Index("ix_outbox_message_unscrubbed_due", "due_at",
+              sqlite_where=OUTBOX_UNSCRUBBED, postgresql_where=OUTBOX_UNSCRUBBED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,13 +7,15 @@ itself never varies with them, so it stays one cached page: the values reach
 the sign POST in its ``Referer`` (our Referrer-Policy sends the full address
 to our own site) and, where a browser leaves that out, in hidden fields a
 few lines of script copy from the address bar. What is recorded is
-normalised (lower case; letters, digits, ``.``, ``_`` and ``-``) and capped,
-so a link cannot carry markup, formulas or an essay into the exports.
-"""
+normalised (accents dropped, lower case; ASCII letters, digits, ``.``,
+``_`` and ``-``) and capped, so a link cannot carry markup, formulas or an
+essay into the exports. The hidden fields win over the Referer, field by
+field: a page's own script saw the address the person actually opened."""
 from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,7 +29,8 @@ FIELDS = ("source", MEDIUM_KEY, CAMPAIGN_KEY, REFERRAL_KEY)
 LENGTH = 64
 CODE_LENGTH = 12
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
-_OTHER = re.compile(r"[^a-z0-9._-]+")
+# A run of what a code may not hold (with any hyphens around it).
+_OTHER = re.compile(r"-*[^a-z0-9._-][^a-z0-9._]*")
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,13 @@ class Provenance:
 
 
 def normalise(value: object) -> str | None:
-    """``value`` as a source code: lower case, runs of anything but letters,
-    digits, dot, underscore and hyphen made one hyphen, capped; None if
-    nothing is left."""
+    """``value`` as a source code: accents dropped (Café: cafe), lower case,
+    runs of anything but ASCII letters, digits, dot, underscore and hyphen
+    made one hyphen, capped; None if nothing is left."""
     if not isinstance(value, str):
         return None
-    text = _OTHER.sub("-", value[: LENGTH * 4].strip().lower()).strip("-._")
+    ascii_text = unicodedata.normalize("NFKD", value[: LENGTH * 4]).encode("ascii", "ignore").decode()
+    text = _OTHER.sub("-", ascii_text.strip().lower()).strip("-._")
     return text[:LENGTH].rstrip("-._") or None
 
 
@@ -70,6 +74,11 @@ def new_referral_code() -> str:
     """A fresh code for a signer's share link: 12 characters, about 59 bits
     (a collision among millions of signatures stays unlikely)."""
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def share_link(campaign_url: str, code: str) -> str:
+    """A signer's own share link: the campaign's address with their code."""
+    return f"{campaign_url}?{REFERRAL_KEY}={code}"
 
 
 def from_values(get) -> Provenance:
@@ -93,7 +102,10 @@ def from_address(url: str | None, our_addresses: tuple[str, ...]) -> Provenance:
         return Provenance()
     if (parts.scheme, parts.netloc) not in ours or not parts.query:
         return Provenance()
-    query = parse_qs(parts.query, max_num_fields=20)
+    try:
+        query = parse_qs(parts.query, max_num_fields=20)
+    except ValueError:  # more fields than any link of ours carries: made up
+        return Provenance()
     return from_values(lambda key: (query.get(key) or [None])[0])
 
 

@@ -3,36 +3,50 @@ someone who signs again after confirming. Each is queued as a small row
 naming the signature (signing renders nothing while the visitor waits) and
 rendered when it is sent, as a mail merge per campaign; it is not sent at
 all if the signature has moved on meanwhile (confirmed, invalidated,
-removed)."""
+removed). The one reminder to confirm (queued by ``confirm_reminders``)
+is the confirmation again in other words, sent only while the campaign is
+live and the link it carries has not expired."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
-from . import outbox, tokens
+from . import outbox, provenance, tokens
 from .extensions import db
 from .links import absolute_url
 from .mail_merge import MailMerge, render_email
-from .models import Campaign, Signature, SignatureStatus
+from .models import Campaign, CampaignStatus, Signature, SignatureStatus, utcnow
 from .skeletons import slot
 from .validation import looks_like_link
 
 CONFIRMATION = "confirmation"
 ALREADY_SIGNED = "already_signed"
+CONFIRM_REMINDER = "confirm_reminder"
 
 # The status a signature must still have for its email to go out.
 WANTED_STATUS = {CONFIRMATION: SignatureStatus.PENDING, ALREADY_SIGNED: SignatureStatus.CONFIRMED}
 # Which email a signature with this status gets when its address signs again.
 EMAIL_ON_SIGNING_AGAIN = {status.value: kind for kind, status in WANTED_STATUS.items()}
-_TEMPLATES = {CONFIRMATION: "confirm_signature", ALREADY_SIGNED: "already_signed"}
+_TEMPLATES = {CONFIRMATION: "confirm_signature", ALREADY_SIGNED: "already_signed",
+              CONFIRM_REMINDER: "confirm_reminder"}
 
 
 @dataclass
 class _Batch:
-    signatures: dict[int, object]   # rows: id, status, given_name, campaign_id, title, slug
+    # rows: id, status, given_name, campaign_id, title, slug, campaign_status, link_expired
+    signatures: dict[int, object]
     merges: dict[tuple[str, int], MailMerge] = field(default_factory=dict)
     confirm_link: object = None
+    campaign_urls: dict[str, str] = field(default_factory=dict)  # by slug
+
+    def campaign_url(self, slug: str) -> str:
+        url = self.campaign_urls.get(slug)
+        if url is None:
+            url = self.campaign_urls[slug] = absolute_url("public.campaign_page", slug=slug)
+        return url
 
     def merge(self, kind: str, signature) -> MailMerge:
         key = (kind, signature.campaign_id)
@@ -43,8 +57,10 @@ class _Batch:
                 "greeting": slot("greeting"),
                 "confirm_url": slot("confirmurl"),
                 "campaign_url": absolute_url("public.campaign_page", slug=signature.slug),
+                # The signer's own share link (see provenance.share_link).
+                "share_url": slot("sharelink"),
             })
-            merge = self.merges[key] = MailMerge(subject, text, html, ("greeting", "confirmurl"))
+            merge = self.merges[key] = MailMerge(subject, text, html, ("greeting", "confirmurl", "sharelink"))
         return merge
 
 
@@ -52,7 +68,10 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
     ids = {row.signature_id for row in rows if row.signature_id}
     found = db.session.execute(
         select(Signature.id, Signature.status, Signature.given_name, Signature.campaign_id, Campaign.title,
-               Campaign.slug)
+               Campaign.slug, Campaign.status.label("campaign_status"), Signature.referral_code,
+               # A confirm link expires CONFIRM_LINK_DAYS after the latest email that carried it.
+               (func.coalesce(Signature.last_emailed_at, Signature.created_at)
+                < utcnow() - dt.timedelta(days=current_app.config["CONFIRM_LINK_DAYS"])).label("link_expired"))
         .join(Campaign, Campaign.id == Signature.campaign_id).where(Signature.id.in_(ids))
     ).all() if ids else []
     return _Batch({row.id: row for row in found}, confirm_link=tokens.links_for(tokens.CONFIRM))
@@ -67,6 +86,19 @@ def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
     return None
 
 
+def _reminder_still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
+    signature = batch.signatures.get(row.signature_id)
+    if signature is None:
+        return "signature removed"
+    if signature.status != SignatureStatus.PENDING:
+        return f"signature {signature.status}"
+    if signature.campaign_status != CampaignStatus.LIVE:
+        return f"campaign {signature.campaign_status}"
+    if signature.link_expired:
+        return "confirm link expired"
+    return None
+
+
 def greeting(given_name: str) -> str:
     """What follows "Hello" in an email to someone who has not confirmed:
     their first name, unless it holds anything that could pass for a link
@@ -77,11 +109,18 @@ def greeting(given_name: str) -> str:
 
 def _render(batch: _Batch, row: outbox.Delivery):
     signature = batch.signatures[row.signature_id]
-    confirm_url = batch.confirm_link(signature.id) if row.kind == CONFIRMATION else ""
+    confirm_url = batch.confirm_link(signature.id) if row.kind in (CONFIRMATION, CONFIRM_REMINDER) else ""
+    campaign_url = batch.campaign_url(signature.slug)
+    share_url = provenance.share_link(campaign_url, signature.referral_code) if signature.referral_code \
+        else campaign_url
     return batch.merge(row.kind, signature).message(
-        row.recipient, {"greeting": greeting(signature.given_name), "confirmurl": confirm_url})
+        row.recipient, {"greeting": greeting(signature.given_name), "confirmurl": confirm_url,
+                        "sharelink": share_url})
 
 
 for _kind in (CONFIRMATION, ALREADY_SIGNED):
     outbox.register_kind(outbox.MessageKind(_kind, load=_load, still_wanted=_still_wanted, render=_render,
                                             capped=True))
+# Capped too: the mailbox has not yet shown it wants email from us.
+outbox.register_kind(outbox.MessageKind(CONFIRM_REMINDER, load=_load, still_wanted=_reminder_still_wanted,
+                                        render=_render, capped=True))

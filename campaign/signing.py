@@ -243,11 +243,12 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
 
 
 # What signing again while pending replaces: the latest person to sign with
-# the address is the one whose choices the confirmation page shows.
+# the address is the one whose choices the confirmation page shows. Not the
+# referral code (the first email's share link must keep working) nor the
+# referrer (credit is not moved by signing again).
 _REPLACED_WHILE_PENDING = ("given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
                            "show_name", "answers", "ip_hash", "pledge_date", "reason", "reason_public",
-                           "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
-                     "referral_code")
+                           "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign")
 
 
 def _sign_again_update():

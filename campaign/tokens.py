@@ -1,8 +1,9 @@
 """Signed tokens that name a signature in emailed links (confirm,
 unsubscribe), or a business entry in the link that confirms it; and the
 token of the thank-you page's "send it again" button, which names the
-address a person just signed with. Each purpose has its own salt, so one
-cannot stand in for the other."""
+address a person just signed with; and the link to a signer's own "your
+impact" page. Each purpose has its own salt, so one cannot stand in for
+the other."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -116,3 +117,18 @@ def extend_business_id(token: str, max_age_seconds: int) -> int | None:
     if not isinstance(business_id, int) or isinstance(business_id, bool):
         return None
     return business_id
+
+
+# A signer's "your impact" page, linked from later emails: the token names
+# the signature (its campaign is in the path and must match), and the page
+# shows nothing but that signer's own share link and count.
+IMPACT = "signer-impact"
+
+
+def impact_links(slug: str) -> Callable[[int], str]:
+    """The absolute impact links of campaign ``slug``'s signatures, for many
+    of them (as links_for)."""
+    marker = "0TOKEN0"
+    url = absolute_url("public.impact", slug=slug, token=marker)
+    serializer = _serializer(IMPACT)
+    return lambda signature_id: url.replace(marker, serializer.dumps(signature_id))

@@ -34,8 +34,10 @@ class RenderedUpdate:
     html: str
 
 
-def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link: str) -> RenderedUpdate:
-    """Subject, plain text and HTML for one supporter."""
+def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link: str,
+                  impact_link: str | None = None) -> RenderedUpdate:
+    """Subject, plain text and HTML for one supporter (with the link to
+    their "your impact" page, if given)."""
     campaign = update_row.campaign
     context = {
         "campaign": campaign,
@@ -44,6 +46,7 @@ def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link:
         "body_html": render_markdown(update_row.body),
         "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
         "unsubscribe_url": unsubscribe_link,
+        "impact_url": impact_link,
     }
     return RenderedUpdate(
         # Never let a newline from an organiser's subject reach a header.
@@ -58,11 +61,13 @@ def list_unsubscribe_headers(link: str) -> dict:
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def update_merge(update_row: CampaignUpdate) -> MailMerge:
+def update_merge(update_row: CampaignUpdate, with_impact: bool = False) -> MailMerge:
     """The update, ready for every supporter: slots ``givenname`` and ``link``
-    (their one-click unsubscribe link)."""
-    rendered = render_update(update_row, slot("givenname"), slot("link"))
-    return MailMerge(rendered.subject, rendered.text, rendered.html, ("givenname", "link"),
+    (their one-click unsubscribe link), and ``impact`` (the link to their
+    "your impact" page) ``with_impact``."""
+    rendered = render_update(update_row, slot("givenname"), slot("link"), slot("impact") if with_impact else None)
+    return MailMerge(rendered.subject, rendered.text, rendered.html,
+                     ("givenname", "link", "impact") if with_impact else ("givenname", "link"),
                      headers=list_unsubscribe_headers(slot("link")))
 
 
@@ -74,6 +79,7 @@ class _Batch:
     signatures: dict[int, object]   # rows: id, status, given_name, unsubscribed_at
     merges: dict[int, MailMerge] = field(default_factory=dict)
     unsubscribe_link: object = None
+    impact_links: dict[int, object] = field(default_factory=dict)  # by update
 
 
 def _load(rows: list[outbox.Delivery]) -> _Batch:
@@ -104,10 +110,13 @@ def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
 def _render(batch: _Batch, row: outbox.Delivery):
     merge = batch.merges.get(row.update_id)
     if merge is None:
-        merge = batch.merges[row.update_id] = update_merge(batch.updates[row.update_id])
+        update_row = batch.updates[row.update_id]
+        merge = batch.merges[row.update_id] = update_merge(update_row, with_impact=True)
+        batch.impact_links[row.update_id] = tokens.impact_links(update_row.campaign.slug)
     signature = batch.signatures[row.signature_id]
     return merge.message(row.recipient, {"givenname": signature.given_name,
-                                         "link": batch.unsubscribe_link(signature.id)})
+                                         "link": batch.unsubscribe_link(signature.id),
+                                         "impact": batch.impact_links[row.update_id](signature.id)})
 
 
 for _kind in (UPDATE, MILESTONE):
@@ -119,7 +128,8 @@ for _kind in (UPDATE, MILESTONE):
 def enqueue_test(update_row: CampaignUpdate, address: str) -> None:
     """One copy to the organiser, marked as a test, in the current
     transaction; the unsubscribe link is a sample."""
-    rendered = render_update(update_row, "Organiser", absolute_url("public.unsubscribe", token="test"))
+    rendered = render_update(update_row, "Organiser", absolute_url("public.unsubscribe", token="test"),
+                             absolute_url("public.impact", slug=update_row.campaign.slug, token="test"))
     outbox.enqueue(TEST, address, subject=f"[Test] {rendered.subject}", body_text=rendered.text,
                    body_html=rendered.html)
 

@@ -70,6 +70,7 @@ POST_ENDPOINTS = _post_endpoints()
 # the only thing missing. A route not listed here gets an empty body.
 GENUINE = {
     "public.sign": valid_pledge(email="new-signer@example.com"),
+    "public.embed_sign": valid_pledge(email="embedded-signer@example.com"),
     "public.join_as_business": {
         "business-organisation": "Globex", "business-website": "globex.example",
         "business-contact_email": "ads@example.org", "business-company_size": "50-249"},
@@ -100,6 +101,7 @@ GENUINE = {
     "organiser.new_update": {"subject": "News", "body": "We did it.", "action": "send"},
     "organiser.confirm_update": {},
     "organiser.cancel_update": {},
+    "organiser.campaign_embed": {"origins": "https://partner.example"},
     "organiser.campaign_questions": {"label": "Postcode district", "kind": "text", "in_export": "y"},
     "organiser.edit_question": {"label": "Are you a paid-up member?", "kind": "yesno"},
     "organiser.question_visibility": {"action": "hide"},
@@ -295,6 +297,7 @@ def world(app, client):
         make_campaign(slug=OTHER_SLUG)
         fan_id = fan.id
         link_tokens["public.business_extend"] = tokens.extend_token(business_id)
+        link_tokens["public.impact"] = tokens.token_for(tokens.IMPACT, fan_id)
         # A freeze that has ended, with a signer who signed before its end.
         freeze = make_campaign(slug="ended-freeze", kind=Kind.FREEZE, window_start=dt.datetime(2020, 1, 1),
                                window_end=dt.datetime(2020, 1, 2))

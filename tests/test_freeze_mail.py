@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from campaign.extensions import db
 from campaign.models import Campaign, Kind, OutboxMessage, OutboxStatus, Signature, WindowMode
 from campaign.windows import local_span
 
-from .builders import make_campaign
+from .builders import at_once, make_campaign
 
 STATEMENT = "Going quiet for a day, for safer feeds."
 
@@ -173,19 +172,7 @@ def test_each_email_goes_once_per_signature_however_many_workers_run(app, smtp, 
         for n in range(30):
             signer(campaign, f"signer{n}@example.com", ("Asia/Tokyo", "America/New_York", "Europe/Paris")[n % 3])
     clock(dt.datetime(2099, 6, 1, 20, 0))  # on in all three zones: both reminders are due
-    start = threading.Barrier(4)
-
-    def worker():
-        with app.app_context():
-            start.wait()
-            freeze_mail.queue_freeze_mail()
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(app, freeze_mail.queue_freeze_mail)
     with app.app_context():
         per_signature = db.session.execute(
             select(OutboxMessage.kind, OutboxMessage.signature_id, func.count())

@@ -38,6 +38,9 @@ from ..validation import EmailAddress, has_control_characters, strip
 from ..windows import local_span
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A campaign's own retention period: at least a day, so that closing by
+# mistake can be undone before anything is anonymised; at most ten years.
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 
 
 @cache
@@ -125,6 +128,13 @@ class CampaignForm(Form):
     check_in_email = BooleanField(_l("After the freeze, ask signers who wanted reminders whether they took part"),
                                   description=_l("The answers are the only count of who took part: the page shows "
                                                  "it once the freeze has ended, and the dashboard the rate."))
+    # Text, not IntegerField: its own messages say what is wrong, in words
+    # an organiser reads (see retention_days_value).
+    retention_days = StringField(
+        _l("Days to keep signers’ details after the campaign closes"), filters=[strip],
+        render_kw={"inputmode": "numeric", "size": 6},
+        description=_l("Then every signature is anonymised: names, email addresses, postcodes, answers and "
+                       "reasons are removed; the country, the day and every count stay."))
 
     def validate_kind(self, field):
         if field.data not in {k.value for k in Kind}:
@@ -141,6 +151,26 @@ class CampaignForm(Form):
     def validate_window_mode(self, field):
         if field.data not in {m.value for m in WindowMode}:
             raise ValidationError(_l("Choose how the window applies"))
+
+    def validate_retention_days(self, field):
+        text = self._retention_text()
+        if not text:
+            return
+        if not re.fullmatch(r"-?[0-9]+", text):
+            raise ValidationError(_l("Enter the number of days as a whole number, like 180"))
+        # The length first: int() refuses thousands of digits with an error.
+        if len(text) > 12 or not MIN_RETENTION_DAYS <= int(text) <= MAX_RETENTION_DAYS:
+            raise ValidationError(_l("Keep them between 1 and 3,650 days (ten years)"))
+
+    def _retention_text(self) -> str:
+        # A form posted without the field keeps the campaign's own value (an int).
+        data = self.retention_days.data
+        return "" if data is None else str(data).strip()
+
+    def retention_days_value(self) -> int | None:
+        """The days to keep, or None for the site's default (left empty)."""
+        text = self._retention_text()
+        return int(text) if text else None
 
     @property
     def local_hours(self) -> bool:

@@ -28,11 +28,13 @@ from .. import (
     campaigns,
     charts,
     check_ins,
+    confirm_reminders,
     counts,
     exports,
     moderation,
     organisers,
     questions,
+    retention,
     signins,
     two_factor,
 )
@@ -435,6 +437,7 @@ def _campaign_fields(form: CampaignForm) -> dict:
         "date_question": form.date_question.data or "",
         "asks_reason": form.asks_reason.data and form.kind.data == Kind.PLEDGE,
         "next_action": form.next_action.data or "",
+        "retention_days": form.retention_days_value(),
         **form.freeze_fields(),
     }
 
@@ -585,6 +588,8 @@ def dashboard(campaign: Campaign):
         exports_log=exports.recent_exports(campaign.id),
         invalidations=moderation.invalidations(campaign),
         take_part=check_ins.take_part(campaign.id) if campaign.kind == Kind.FREEZE else None,
+        confirming=confirm_reminders.confirmation_figures(campaign.id),
+        retention=retention.outlook(campaign),
         action_form=ActionForm(),
     )
 

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from .. import businesses, campaigns, counts, provenance, signing, subscriptions, time_zones, tokens
+from .. import businesses, campaigns, counts, provenance, referrals, signing, subscriptions, time_zones, tokens
 from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign, thanks_page
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
@@ -58,6 +58,10 @@ def _per_ip() -> str:
 # campaign: a flood spread over many campaigns meets this limit too.
 _any_campaign = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SIGN_ANY_CAMPAIGN"], scope="signing",
                                      key_func=_per_ip)
+# Signatures from one client address to one campaign, whichever form they
+# come from (its page, its embed page on partner sites): one allowance.
+signing_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SIGN"], scope="sign",
+                                     key_func=_per_campaign_ip)
 
 
 @bp.get("/")
@@ -105,13 +109,26 @@ def _thanks_to(page, campaign_id: int, email: str):
 
 @bp.post("/c/<slug>/sign")
 @csrf.exempt  # checked by the form itself: see shared_pages
-@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN"], key_func=_per_campaign_ip)
+@signing_limit
 @_any_campaign
 def sign(slug: str):
     """Store a pending signature; the same thank-you page whatever happened
     (it names only the address just typed), so the form never tells whether
     an address has signed before. The page answers the POST itself, rather
     than redirecting to a page anyone could load, because it is personal."""
+    return take_signature(
+        slug,
+        sent_back=lambda campaign, form: render_campaign(campaign, sign_form=form, status=422),
+        thanks=_thanks_page,
+        provenance_of=lambda: provenance.of_request(request, current_app.config["SITE_URL"]))
+
+
+def take_signature(slug: str, sent_back, thanks, provenance_of):
+    """A sign POST, from whichever page its form was on (the campaign page,
+    its embed page): the same terms, form, checks and signature. The page
+    decides how a form with errors comes back (``sent_back(campaign, form)``,
+    422), its thank-you page (``thanks(slug)``, see _thanks_page) and what
+    the signature records of where it came from (``provenance_of()``)."""
     terms = signing.signing_terms(slug)
     if terms is None or not terms.is_open:
         abort(404)
@@ -121,10 +138,10 @@ def sign(slug: str):
     if terms.freeze_over(utcnow()):
         return _freeze_over(slug)
     if form.is_bot:
-        return _thanks_to(_thanks_page(slug), terms.id, form.email.data)
+        return _thanks_to(thanks(slug), terms.id, form.email.data)
     if not valid:
-        return render_campaign(_public_campaign(slug), sign_form=form, status=422)
-    page = _thanks_page(slug)
+        return sent_back(_public_campaign(slug), form)
+    page = thanks(slug)
     signing.sign(
         terms,
         signing.Pledge(
@@ -138,7 +155,7 @@ def sign(slug: str):
             answers=form.answers(),
             **pledge_details(form),
             **_freeze_details(form, terms),
-            provenance=provenance.of_request(request, current_app.config["SITE_URL"]),
+            provenance=provenance_of(),
         ),
         ip=request.remote_addr,
     )
@@ -326,13 +343,36 @@ def confirm(token: str):
         if request.method == "GET":
             form = confirm_form_class(page.campaign.asks)(data=vars(page.choices) if page.choices else None)
         return confirm_page(page.campaign, form)
-    return render_template(
+    # The signer's own link, in the share buttons too: whoever signs
+    # through them counts as theirs.
+    own = referrals.share_link(signature_id) if page.status == SignatureStatus.CONFIRMED else None
+    response = make_response(render_template(
         "public/confirmed.html",
         campaign=page.campaign,
         signature=page,
         count=page.count,
-        share=share_links(page.campaign),
-    )
+        share=referrals.personal_share(page.campaign, own.url) if own else share_links(page.campaign),
+        own_link=own,
+        impact_url=url_for(".impact", slug=page.campaign.slug, token=tokens.token_for(tokens.IMPACT, signature_id))
+        if own else None,
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/c/<slug>/impact/<token>")
+def impact(slug: str, token: str):
+    """A signer's "your impact" page, linked from later emails: their own
+    share link and how many confirmed signatures it brought, never who.
+    The signed token names the signature; personal, so never cached."""
+    signature_id = tokens.signature_id_for(tokens.IMPACT, token)
+    found = referrals.impact(slug, signature_id) if signature_id is not None else None
+    if found is None:
+        abort(404)
+    response = make_response(render_template("public/impact.html", impact=found, campaign=found,
+                                             share=referrals.personal_share(found, found.link.url)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/unsubscribe/<token>")

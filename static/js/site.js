@@ -59,35 +59,106 @@
     tick();
   });
 
-  // Live count: refresh from count.json every few seconds. The count is a
-  // live region, so it is written only when the number has changed: a
-  // screen reader announces each change, and nothing else.
-  var campaign = document.querySelector("[data-count-url]");
-  if (campaign && window.fetch) {
-    var url = campaign.getAttribute("data-count-url");
-    var countEl = campaign.querySelector("[data-count]");
-    var goalEl = campaign.querySelector("[data-goal]");
-    var bar = campaign.querySelector("[data-progress]");
+  // Live count: refresh from count.json while someone is looking. The
+  // count is a live region, so it is written only when the number has
+  // changed: a screen reader announces each change, and nothing else.
+  // Every open page costs the site a request per poll, so a page polls
+  // only while it can be seen and is in use: not at all while its tab is
+  // hidden (once at once when it is shown again), and it stops after
+  // IDLE_MS without a key, a touch, a scroll or a move of the pointer (the
+  // next one polls at once and starts again).
+  var POLL_MS = 5000;
+  var IDLE_MS = 10 * 60 * 1000;
+  var tallies = Array.prototype.slice.call(document.querySelectorAll("[data-count-url]"));
+  if (tallies.length && window.fetch) {
+    var number = function (value) { return value.toLocaleString("en"); };
     var show = function (el, value) {
-      var text = value.toLocaleString("en");
+      var text = number(value);
       if (el && el.textContent !== text) { el.textContent = text; }
     };
-    var refresh = function () {
-      fetch(url, { headers: { "Accept": "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (data) {
-          if (!data) { return; }
-          show(countEl, data.signatures);
-          show(goalEl, data.goal);
-          if (bar && (bar.max !== data.goal || bar.value !== data.signatures)) {
-            bar.max = data.goal;
-            bar.value = data.signatures;
-          }
-        })
-        .catch(function () {});
+    // A milestone is the goal the page was showing, or a round number from
+    // 100 up: 1, 2 or 5 times a power of ten (100, 200, 500, 1,000, 2,000,
+    // ...), the steps by which a reached goal is raised on the server
+    // (counts.displayed_goal). When a poll finds several passed at once,
+    // only the highest is announced; each is announced at most once per page.
+    var roundBelow = function (n) {
+      if (n < 100) { return 0; }
+      var power = Math.pow(10, String(Math.floor(n)).length - 1);
+      var lead = Math.floor(n / power);
+      return (lead >= 5 ? 5 : lead >= 2 ? 2 : 1) * power;
     };
-    setInterval(refresh, 5000);
+    var counters = tallies.map(function (tally) {
+      var url = tally.getAttribute("data-count-url");
+      var countEl = tally.querySelector("[data-count]");
+      var goalEl = tally.querySelector("[data-goal]");
+      var bar = tally.querySelector("[data-progress]");
+      var note = tally.querySelector("[data-milestone]");
+      var count = Number(tally.getAttribute("data-count-number")) || 0;
+      var goal = Number(tally.getAttribute("data-goal-number")) || 0;
+      var announced = {};
+      var announce = function (was, now, goalWas) {
+        var milestone = 0, template = null;
+        if (goalWas > was && goalWas <= now) {
+          milestone = goalWas;
+          template = tally.getAttribute("data-goal-text");
+        } else if (roundBelow(now) > was) {
+          milestone = roundBelow(now);
+          template = tally.getAttribute("data-milestone-text");
+        }
+        if (!milestone || !template || !note || announced[milestone]) { return; }
+        announced[milestone] = true;
+        note.textContent = template.replace("{number}", number(milestone));
+      };
+      return function () {
+        fetch(url, { headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data || typeof data.signatures !== "number") { return; }
+            if (data.signatures > count) { announce(count, data.signatures, goal); }
+            count = data.signatures;
+            goal = data.goal;
+            show(countEl, data.signatures);
+            show(goalEl, data.goal);
+            if (bar && (bar.max !== data.goal || bar.value !== data.signatures)) {
+              bar.max = data.goal;
+              bar.value = data.signatures;
+            }
+          })
+          .catch(function () {});
+      };
+    });
+    var poll = function () { counters.forEach(function (refresh) { refresh(); }); };
+    var timer = null;
+    var lastInput = Date.now();
+    var stop = function () {
+      if (timer !== null) { clearInterval(timer); timer = null; }
+    };
+    var start = function () {
+      if (timer === null && !document.hidden) {
+        timer = setInterval(function () {
+          if (Date.now() - lastInput >= IDLE_MS) { stop(); } else { poll(); }
+        }, POLL_MS);
+      }
+    };
+    var wake = function () {
+      lastInput = Date.now();
+      if (timer === null && !document.hidden) { poll(); start(); }
+    };
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) { stop(); } else { wake(); }
+    });
+    ["keydown", "pointerdown", "pointermove", "touchstart", "wheel", "scroll"].forEach(function (type) {
+      window.addEventListener(type, wake, { capture: true, passive: true });
+    });
+    start();
   }
+
+  // The poster's "Print" button: without a script, the page says how to print.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    if (!window.print) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 
   // Copy a link (an input's value) or a text (a freeze's statement): the
   // button is shown only where the browser can copy.
@@ -101,5 +172,19 @@
         button.textContent = button.getAttribute("data-copied") || button.textContent;
       });
     });
+  });
+})();
+
+// Where the signer came from (see campaign/provenance.py): the campaign page
+// is one cached page for everyone, so its sign form's hidden source fields
+// come empty; copy them from this page's address. Without this the POST's
+// Referer carries the same address, and the server reads it there.
+(function () {
+  "use strict";
+  if (!window.URLSearchParams) { return; }
+  var query = new URLSearchParams(window.location.search);
+  document.querySelectorAll("input[data-link-code]").forEach(function (input) {
+    var value = query.get(input.name) || (input.name === "source" ? query.get("utm_source") : null);
+    if (value && !input.value) { input.value = value.slice(0, 256); }
   });
 })();

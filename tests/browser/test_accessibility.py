@@ -102,10 +102,24 @@ def test_every_public_page_passes_axe(app, page, smtp, deliver):
     axe.visit(f"/c/{happening}", "a freeze happening now")
     axe.visit(f"/c/{ended}", "a freeze that has ended")
     axe.visit(f"/c/{closed}", "a closed campaign")
+    for kind, slug in demos.items():
+        axe.visit(f"/c/{slug}/poster", f"the demo {kind} campaign's poster")
     axe.visit(f"/c/{demos[Kind.PLEDGE]}/thanks", "the shared thank-you page")
     axe.visit(f"/c/{demos[Kind.BOYCOTT]}/business/thanks", "the business thank-you page")
     axe.visit("/c/no-such-campaign", "the 404 page")
     axe.visit(f"/confirm/{late_token}", "a confirmation link for a closed campaign")
+
+    axe.visit(f"/c/{plain}/embed", "the embed page")
+    axe.visit(f"/c/{closed}/embed", "the embed page of a closed campaign")
+    axe.visit(f"/c/{ended}/embed", "the embed page of a freeze that has ended")
+    page.goto(f"/c/{plain}/embed")
+    press(page, "Sign the pledge")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("the embed page's form sent back with errors")
+    fill_in_the_pledge(page, email="embedded@example.com")
+    press(page, "Sign the pledge")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    axe.check("the thank-you page in the embed frame")
 
     page.goto(f"/c/{demos[Kind.PLEDGE]}")
     press(page, "Sign the pledge")
@@ -152,6 +166,8 @@ def test_every_public_page_passes_axe(app, page, smtp, deliver):
     press(page, "Confirm my signature")
     expect(page.get_by_role("heading", name="Your signature is confirmed")).to_be_visible()
     axe.check("the signature confirmed")
+    page.get_by_role("link", name="Keep this page to see later how many signed through your link").click()
+    axe.check("the signer's impact page")
 
     with app.app_context():
         signature_id = db.session.execute(select(Signature.id).where(
