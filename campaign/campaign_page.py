@@ -86,11 +86,13 @@ def public_page(slug: str) -> tuple[str, float] | None:
     return skeleton.fill(_live_values(live, skeleton)), live.read_at
 
 
-def render_campaign(campaign: Campaign, sign_form=None, business_form=None, status=200, preview=False):
-    """The page rendered whole: with a form sent back with its errors, or
-    as a preview for organisers (``preview``; drafts too)."""
+def render_campaign(campaign: Campaign, sign_form=None, business_form=None, status=200, preview=False,
+                    link_codes: dict | None = None):
+    """The page rendered whole: with a form sent back with its errors (and
+    the link's source codes it carried), or as a preview for organisers
+    (``preview``; drafts too)."""
     live = campaign_now(campaign)
-    skeleton = _campaign_skeleton(campaign, utcnow(), sign_form, business_form, preview)
+    skeleton = _campaign_skeleton(campaign, utcnow(), sign_form, business_form, preview, link_codes)
     return skeleton.fill(_live_values(live, skeleton)), status
 
 
@@ -118,9 +120,10 @@ _COUNT_SLOTS = {name: _LIVE_SLOTS[name] for name in ("count", "count_number", "g
 
 
 def _campaign_skeleton(campaign: Campaign, now: dt.datetime, sign_form=None, business_form=None,
-                       preview=False) -> Skeleton:
+                       preview=False, link_codes: dict | None = None) -> Skeleton:
     context = {
         "campaign": campaign,
+        "link_codes": link_codes,
         "window": describe_window(campaign, now),
         "form": sign_form or sign_form_class(questions.visible_questions(campaign.id), signing.asks_of(campaign))(
             postcode_required=campaign.postcode_required),

@@ -43,6 +43,12 @@ class Provenance:
     def __bool__(self) -> bool:
         return any((self.source, self.medium, self.campaign, self.referral))
 
+    def as_fields(self) -> dict[str, str]:
+        """The sign form's hidden fields that carry this provenance (for a
+        form sent back with errors: the codes are not lost)."""
+        values = zip(FIELDS, (self.source, self.medium, self.campaign, self.referral), strict=True)
+        return {name: value for name, value in values if value}
+
     def filled_from(self, other: Provenance) -> Provenance:
         """This provenance with what it lacks taken from ``other``."""
         return Provenance(self.source or other.source, self.medium or other.medium,

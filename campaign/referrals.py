@@ -67,13 +67,17 @@ def _confirmed_through(referrer_id):
 
 
 def _own_link(signature_id: int):
-    """The signature's code, status, campaign and share count, in one read."""
-    return db.session.execute(
-        select(Signature.referral_code, Signature.status, Campaign.slug, Campaign.title, Campaign.share_text,
-               Campaign.status.label("campaign_status"), Campaign.edition, Campaign.image_filename,
-               _confirmed_through(Signature.id).label("referred"))
-        .join(Campaign, Campaign.id == Signature.campaign_id)
-        .where(Signature.id == signature_id)).one_or_none()
+    """The signature's code, status, campaign and share count, in one read,
+    on a connection of its own returned at once: a session holding one
+    while the page renders (and reads the site's settings on another) would
+    let a crowd of confirmations take every connection and wait for more."""
+    with db.engine.connect() as own:
+        return own.execute(
+            select(Signature.referral_code, Signature.status, Campaign.slug, Campaign.title, Campaign.share_text,
+                   Campaign.status.label("campaign_status"), Campaign.edition, Campaign.image_filename,
+                   _confirmed_through(Signature.id).label("referred"))
+            .join(Campaign, Campaign.id == Signature.campaign_id)
+            .where(Signature.id == signature_id)).one_or_none()
 
 
 def share_link(signature_id: int) -> ShareLink | None:

@@ -11,7 +11,7 @@ from campaign import moderation, provenance, signing
 from campaign.extensions import db
 from campaign.models import Signature
 
-from .builders import confirmed_signatures, csrf_token, make_campaign, valid_pledge
+from .builders import confirmed_signatures, csrf_token, form_values, make_campaign, valid_pledge
 
 SITE = "http://campaigns.test"
 
@@ -107,6 +107,24 @@ def test_the_referer_of_our_own_page_carries_the_codes(ctx, client):
     make_campaign(slug="plain")
     sign_with(client, "plain", referer=f"{SITE}/c/plain?source=Newsletter&utm_medium=Email&utm_campaign=Spring%20Drive")
     assert where(stored()) == ("newsletter", "email", "spring-drive")
+
+
+def test_a_form_sent_back_with_errors_keeps_the_links_codes(ctx, client):
+    """Without script, the codes came in the Referer of the campaign page;
+    the page that comes back with errors is the form's page now, so it
+    carries them in its hidden fields, and the corrected POST records them."""
+    campaign = make_campaign(slug="plain")
+    [sharer] = confirmed_signatures(campaign, [("sharer@example.com", "GB")])
+    link = f"{SITE}/c/plain?source=Newsletter&utm_medium=email&ref={sharer.referral_code}"
+    refused = sign_with(client, "plain", referer=link, given_name="")
+    assert refused.status_code == 422
+    kept = form_values(refused.get_data(as_text=True))
+    assert (kept["source"], kept["utm_medium"], kept["utm_campaign"], kept["ref"]) == (
+        "newsletter", "email", "", sharer.referral_code)
+    codes = {name: kept[name] for name in ("source", "utm_medium", "utm_campaign", "ref")}
+    sign_with(client, "plain", referer=f"{SITE}/c/plain/sign", **codes)
+    assert where(stored()) == ("newsletter", "email", None)
+    assert stored().referred_by_id == sharer.id
 
 
 def test_the_address_the_request_came_to_counts_as_our_own_too(ctx, client):

@@ -69,9 +69,7 @@ def embed_sign(slug: str):
                                    request.headers.get("Referer"), ours)
 
     def sent_back(campaign, form):
-        codes = {"source": link.source, "utm_medium": link.medium, "utm_campaign": link.campaign,
-                 "ref": link.referral}
-        return render_embed(campaign, form, 422, link_codes={k: v for k, v in codes.items() if v},
+        return render_embed(campaign, form, 422, link_codes=link.as_fields(),
                             partner=claim[:embeds.MAX_ORIGIN_LENGTH] if embedded.credits(claim) else None)
 
     return take_signature(slug, sent_back=sent_back, thanks=_thanks_in_the_frame,

@@ -116,11 +116,13 @@ def sign(slug: str):
     (it names only the address just typed), so the form never tells whether
     an address has signed before. The page answers the POST itself, rather
     than redirecting to a page anyone could load, because it is personal."""
+    link = provenance.of_request(request, current_app.config["SITE_URL"])
     return take_signature(
         slug,
-        sent_back=lambda campaign, form: render_campaign(campaign, sign_form=form, status=422),
+        sent_back=lambda campaign, form: render_campaign(campaign, sign_form=form, status=422,
+                                                         link_codes=link.as_fields()),
         thanks=_thanks_page,
-        provenance_of=lambda: provenance.of_request(request, current_app.config["SITE_URL"]))
+        provenance_of=lambda: link)
 
 
 def take_signature(slug: str, sent_back, thanks, provenance_of):
