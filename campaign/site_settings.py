@@ -33,6 +33,9 @@ DEFAULTS = {
     "organiser_name": "",
     "contact_email": "",
     "privacy_url": "",
+    # The site's own privacy notice in Markdown; "" for the default notice,
+    # written from what the site does (templates/public/privacy.html).
+    "privacy_notice": "",
 }
 
 
@@ -46,6 +49,7 @@ class Site:
     organiser_name: str
     contact_email: str
     privacy_url: str  # "" for the site's own privacy notice page
+    privacy_notice: str  # Markdown; "" for the default notice
     version: str
 
 
@@ -72,6 +76,7 @@ def site() -> Site:
     fresh = Site(name=name, logo_text=logo, favicon_text=values["favicon_text"] or logo[:1].upper(),
                  accent_colour=values["accent_colour"], organiser_name=values["organiser_name"],
                  contact_email=values["contact_email"], privacy_url=values["privacy_url"],
+                 privacy_notice=values["privacy_notice"],
                  version=hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:12])
     with _lock:
         current_app.extensions["site_settings"] = (now, fresh)

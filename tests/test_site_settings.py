@@ -75,6 +75,23 @@ def test_the_icon_escapes_what_an_admin_types(app, admin):
     assert "<s<" not in body and "&lt;s" in body
 
 
+def test_an_admin_writes_the_sites_own_privacy_notice_in_markdown(app, admin):
+    public = app.test_client()
+    notice = ("## Who we are\n\nThe **Fair Feeds** coalition, 1 Example Street.\n\n"
+              "<script>alert('x')</script>\n\n[Write to us](javascript:alert(1))")
+    assert save(admin, privacy_notice=notice).status_code == 303
+    page = public.get("/privacy").get_data(as_text=True)
+    assert "<h2>Who we are</h2>" in page and "<strong>Fair Feeds</strong>" in page
+    assert "<script>alert" not in page and 'href="javascript:' not in page
+    assert "What we collect" not in page, "the organisers' notice replaces the site's own"
+    # What the site does with details, and when, stays stated under it.
+    assert "How long this site keeps details" in page and "days after a campaign closes" in page
+    assert save(admin, privacy_notice="").status_code == 303
+    page = public.get("/privacy").get_data(as_text=True)
+    assert "What we collect" in page and "Who we are" not in page
+
+
+
 SETTINGS_ERRORS = [
     ("site_name", "x" * 81, "The site name must be 80 characters or fewer"),
     ("logo_text", "x" * 41, "The logo text must be 40 characters or fewer"),
@@ -90,6 +107,8 @@ SETTINGS_ERRORS = [
     ("privacy_url", "//evil.example/privacy", "Enter an address starting with https://"),
     ("privacy_url", "https://nodot", "Enter an address starting with https://"),
     ("privacy_url", "https://" + "x" * 300 + ".example", "The address must be 300 characters or fewer"),
+    ("privacy_notice", "x" * 20_001, "The privacy notice must be 20,000 characters or fewer"),
+    ("privacy_notice", "We keep\x00 nothing", "contains characters we cannot accept"),
 ]
 
 

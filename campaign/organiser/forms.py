@@ -327,6 +327,16 @@ class SiteForm(Form):
         description=_l("Empty: this site’s own privacy notice. Or the address of your organisation’s, "
                        "starting with https://."), render_kw={"inputmode": "url"})
 
+    privacy_notice = TextAreaField(
+        _l("Your own privacy notice"),
+        filters=[lambda v: v.replace("\r\n", "\n").strip() if isinstance(v, str) else v],
+        validators=[Length(max=20_000, message=_l("The privacy notice must be 20,000 characters or fewer")),
+                    NoControlCharacters()],
+        description=_l("Markdown, shown at /privacy in place of the notice this site writes for you from what it "
+                       "does. Say what you collect, why, for how long, who sees it and how to have it removed. "
+                       "Empty: the site’s own notice."),
+        render_kw={"rows": 12})
+
     def validate_accent_colour(self, field):
         if re.fullmatch(r"#[0-9a-f]{6}", field.data or "") and (1.05 / (_luminance(field.data) + 0.05)) < 4.5:
             raise ValidationError(_l("Choose a darker colour: white letters on it must be easy to read"))

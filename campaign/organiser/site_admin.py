@@ -11,7 +11,7 @@ from .forms import SiteForm
 from .views import admin_only, bp, record_action
 
 _FIELDS = ("site_name", "logo_text", "favicon_text", "accent_colour", "organiser_name", "contact_email",
-           "privacy_url")
+           "privacy_url", "privacy_notice")
 
 
 @bp.route("/site", methods=["GET", "POST"])
