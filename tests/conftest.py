@@ -184,6 +184,20 @@ def app(database_url, mail_server, tmp_path):
 
 
 @pytest.fixture
+def limited_app(database_url, mail_server, tmp_path):
+    """An app whose sign form takes three POSTs a minute from one client
+    (limits kept in this process's memory)."""
+    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
+                   RATELIMIT_SIGN="3 per minute", RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        _empty_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def ctx(app):
     """An application context for tests that call services directly."""
     with app.app_context():

@@ -27,7 +27,6 @@ from .builders import (
     make_organiser,
     valid_pledge,
 )
-from .conftest import _empty_tables, make_app
 
 SITE = "http://campaigns.test"
 PARTNER = "https://partner.example"
@@ -396,18 +395,6 @@ def test_the_host_a_claim_names(claim, host):
 
 
 # --- Rate limits: one allowance, whichever form ----------------------------------------------
-
-@pytest.fixture
-def limited_app(database_url, mail_server, tmp_path):
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
-                   RATELIMIT_SIGN="3 per minute", RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        _empty_tables()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
 
 def test_the_page_and_its_frame_share_one_signing_allowance(limited_app):
     """Signing through the frame is no way around the campaign's per-address limit."""

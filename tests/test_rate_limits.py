@@ -1,21 +1,7 @@
 """Rate limits: one address cannot flood a campaign with signatures."""
-import pytest
 
-from campaign.extensions import db
 
 from .builders import csrf_token, make_campaign, valid_pledge
-from .conftest import _empty_tables, make_app
-
-
-@pytest.fixture
-def limited_app(database_url, mail_server, tmp_path):
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
-                   RATELIMIT_SIGN="3 per minute", RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        _empty_tables()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_signing_is_limited_per_address_per_campaign(limited_app):
