@@ -37,3 +37,10 @@ def hash_ip(address: str | None) -> str | None:
         return None
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def mailbox_hash(mailbox: str) -> str:
+    """A one-way hash of a canonical mailbox, for what must outlive the
+    address itself (an erased mailbox we never mail again, the record of
+    what its owner did). Unkeyed, so that it holds across key changes."""
+    return hashlib.sha256(b"mailbox:" + mailbox.encode()).hexdigest()

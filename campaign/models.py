@@ -51,6 +51,9 @@ class SignatureStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     INVALIDATED = "invalidated"
+    # Taken back by the signer themselves ("Manage my data"): off the count,
+    # not suspected of anything; their address may sign again.
+    WITHDRAWN = "withdrawn"
 
 
 class WindowState(enum.StrEnum):
@@ -281,8 +284,75 @@ class Signature(db.Model):
     # When the retention sweep removed its personal details (see retention):
     # such a row keeps its status, country, days and consents, and counts.
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The wording of the consents the signer agreed to (see consents): the
+    # time of agreeing is created_at.
+    consent_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consent_version.id", ondelete="SET NULL"), index=True)
+    # When the signer withdrew it (status withdrawn).
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship()
+
+
+class ConsentVersion(db.Model):
+    """The exact texts a campaign's sign form showed for each consent (the
+    pledge, updates by email, the name on the public list, ...), by key. A
+    change of any wording makes the next version; each signature names the
+    version it agreed to."""
+
+    __tablename__ = "consent_version"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "digest", name="uq_consent_version_campaign_digest"),
+        UniqueConstraint("campaign_id", "number", name="uq_consent_version_campaign_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    # 1, 2, ... per campaign: what exports and the supporter's own page name.
+    number: Mapped[int] = mapped_column(Integer)
+    # {key: text shown}
+    texts: Mapped[dict] = mapped_column(JSON)
+    # SHA-256 of the texts, to find the version a form's wording already has.
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PrivacyLink(db.Model):
+    """A "Manage my data" link we emailed to a mailbox: the link carries
+    this row's id, signed and dated; it opens that mailbox's data for
+    PRIVACY_LINK_HOURS and is forgotten after."""
+
+    __tablename__ = "privacy_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The canonical mailbox (identity.normalise_email).
+    mailbox: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class PrivacyEvent(db.Model):
+    """What a supporter did with their data (asked for a link, downloaded,
+    changed a consent, withdrew, erased), and when: the mailbox only as a
+    one-way hash (identity.mailbox_hash), nothing else personal."""
+
+    __tablename__ = "privacy_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    mailbox_hash: Mapped[str] = mapped_column(String(64), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class ErasedMailbox(db.Model):
+    """A mailbox whose owner erased their data: kept only as a one-way hash
+    (identity.mailbox_hash) so that no email ever reaches it again."""
+
+    __tablename__ = "erased_mailbox"
+
+    mailbox_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class QuestionKind(enum.StrEnum):
