@@ -182,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
     from .public import (  # noqa: F401  (their pages join the public blueprint)
         check_in,
         embed,
+        my_data,
         pause_pages,
         posters,
         previews,
