@@ -146,15 +146,12 @@ class ConfirmationFigures:
         return self._share(self.confirmed_after_reminder, self.reminded)
 
 
-def confirmation_figures(campaign_id: int) -> ConfirmationFigures:
-    """Counted from the campaign's signatures in one statement."""
-    def number(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
+def confirmation_figures(campaign_id: int, confirmed: int, pending: int) -> ConfirmationFigures:
+    """``confirmed`` and ``pending`` come from the stored counts; the
+    reminded ones are read through the partial index of reminded
+    signatures, so a campaign of a million is not scanned per view."""
     row = db.session.execute(
-        select(number(Signature.status == SignatureStatus.CONFIRMED.value),
-               number(Signature.status == SignatureStatus.PENDING.value),
-               number(Signature.confirm_reminded_at.is_not(None)),
-               number(Signature.confirmed_at > Signature.confirm_reminded_at))
-        .where(Signature.campaign_id == campaign_id)).one()
-    return ConfirmationFigures(*(int(n) for n in row))
+        select(func.count(), func.coalesce(func.sum(case((Signature.confirmed_at > Signature.confirm_reminded_at, 1),
+                                                         else_=0)), 0))
+        .where(Signature.campaign_id == campaign_id, Signature.confirm_reminded_at.is_not(None))).one()
+    return ConfirmationFigures(confirmed, pending, int(row[0]), int(row[1]))

@@ -193,6 +193,7 @@ LIVE_STATUSES = (SignatureStatus.PENDING.value, SignatureStatus.CONFIRMED.value)
 # The condition of the partial unique index on (campaign, address); an
 # INSERT ... ON CONFLICT names it to use that index.
 LIVE_SIGNATURE = text("status IN ('pending', 'confirmed')")
+REMINDED = text("confirm_reminded_at IS NOT NULL")
 
 
 class Signature(db.Model):
@@ -218,6 +219,9 @@ class Signature(db.Model):
         Index("ix_signature_campaign_source", "campaign_id", "source"),
         # The one reminder to confirm goes to pending signatures by age.
         Index("ix_signature_campaign_status_created", "campaign_id", "status", "created_at"),
+        # The dashboard's reminder figures read only the signatures reminded.
+        Index("ix_signature_campaign_reminded", "campaign_id", "confirm_reminded_at",
+              sqlite_where=REMINDED, postgresql_where=REMINDED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

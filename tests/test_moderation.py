@@ -118,7 +118,7 @@ def test_an_organiser_searches_signatures(watch, client, criteria, expected):
 def test_search_results_say_how_many_match_by_status(watch, client):
     """The results give confirmed, pending and invalidated counts."""
     html = search(client, email_domain="bots.example.net").get_data(as_text=True)
-    assert "2 confirmed, 1 pending, 0 invalidated match." in html
+    assert "2 confirmed, 1 pending, 0 invalidated, 0 withdrawn by their signers match." in html
 
 
 def test_search_by_ip_group_uses_the_hash_not_the_address(watch, client):

@@ -576,11 +576,12 @@ def dashboard(campaign: Campaign):
     """Counts, charts, businesses, exports and invalidations of one campaign."""
     by_day = counts.counts_by_day(campaign.id)
     by_country = counts.counts_by_country(campaign.id)
+    figures = _status_figures(campaign)
     return render_template(
         "organiser/dashboard.html",
         campaign=campaign,
         count=counts.signature_count(campaign.id),
-        figures=_status_figures(campaign),
+        figures=figures,
         by_country=by_country,
         daily_chart=charts.daily_chart(by_day),
         country_chart=charts.country_chart(by_country),
@@ -588,7 +589,8 @@ def dashboard(campaign: Campaign):
         exports_log=exports.recent_exports(campaign.id),
         invalidations=moderation.invalidations(campaign),
         take_part=check_ins.take_part(campaign.id) if campaign.kind == Kind.FREEZE else None,
-        confirming=confirm_reminders.confirmation_figures(campaign.id),
+        confirming=confirm_reminders.confirmation_figures(
+            campaign.id, figures[SignatureStatus.CONFIRMED], figures[SignatureStatus.PENDING]),
         retention=retention.outlook(campaign),
         action_form=ActionForm(),
     )

@@ -17,6 +17,7 @@ depends_on = None
 
 OLD_STATUSES = "status IN ('pending', 'confirmed', 'invalidated')"
 NEW_STATUSES = "status IN ('pending', 'confirmed', 'invalidated', 'withdrawn')"
+REMINDED = sa.text("confirm_reminded_at IS NOT NULL")
 
 
 def upgrade():
@@ -65,6 +66,8 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_signature_consent_version_id_consent_version'), 'consent_version', ['consent_version_id'], ['id'], ondelete='SET NULL')
         batch_op.drop_constraint(op.f('ck_signature_status'), type_='check')
         batch_op.create_check_constraint(op.f('ck_signature_status'), sa.text(NEW_STATUSES))
+        batch_op.create_index('ix_signature_campaign_reminded', ['campaign_id', 'confirm_reminded_at'], unique=False,
+                              sqlite_where=REMINDED, postgresql_where=REMINDED)
 
 
 def downgrade():
@@ -72,6 +75,7 @@ def downgrade():
     op.execute("UPDATE signature SET status = 'invalidated' WHERE status = 'withdrawn'")
     op.execute("DELETE FROM signature_tally WHERE status = 'withdrawn'")
     with op.batch_alter_table('signature', schema=None) as batch_op:
+        batch_op.drop_index('ix_signature_campaign_reminded', sqlite_where=REMINDED, postgresql_where=REMINDED)
         batch_op.drop_constraint(op.f('ck_signature_status'), type_='check')
         batch_op.create_check_constraint(op.f('ck_signature_status'), sa.text(OLD_STATUSES))
         batch_op.drop_constraint(batch_op.f('fk_signature_consent_version_id_consent_version'), type_='foreignkey')
