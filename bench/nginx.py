@@ -28,6 +28,7 @@ from bench.load import (  # noqa: E402
     CONNECTIONS,
     SIGNATURES,
     THREADS,
+    Server,
     form_token,
     measure,
     recount,
@@ -41,6 +42,24 @@ from tests.multi_host import Nginx, main_config, nginx_binary, site_config  # no
 from tests.throwaway import free_port  # noqa: E402
 
 PAGE, SIGN = "campaign page GET", "sign POST"
+
+
+def need_wrk_and_nginx() -> None:
+    """Stop with what to install if wrk or nginx is missing."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk (make bench does it)")
+    if nginx_binary() is None:
+        raise SystemExit("nginx is needed: apt-get install nginx (make bench does it)")
+
+
+def start_nginx(site: Server, port: int, prefix: Path, head: str = "", **options) -> Nginx:
+    """nginx on ``port`` with deploy/nginx/campaign.conf in front of
+    ``site``, run as Debian's nginx.conf would run it (a worker per core),
+    everything it writes under ``prefix``. ``options`` go to
+    tests.multi_host.site_config (its cache, lines for the server block);
+    ``head`` goes before the server block (a log_format those lines name)."""
+    config = site_config(upstreams=[f"127.0.0.1:{site.port}"], listen=f"127.0.0.1:{port}", prefix=prefix, **options)
+    return Nginx(main_config(f"{head}\n{config}" if head else config, prefix, worker_processes="auto"), prefix, port)
 
 
 def interleaved(targets: dict[str, tuple], duration: int, repeats: int, database_url: str) -> dict[str, dict]:
@@ -70,10 +89,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk (make bench does it)")
-    if nginx_binary() is None:
-        raise SystemExit("nginx is needed: apt-get install nginx (make bench does it)")
+    need_wrk_and_nginx()
 
     url = fresh_database(args.database_url, "campaign_bench_nginx")
     ids = setup_database(url)
@@ -90,8 +106,7 @@ def main() -> None:
     nginx = None
     results: dict[tuple[str, str], dict] = {}
     try:
-        config = site_config(upstreams=[f"127.0.0.1:{site.port}"], listen=f"127.0.0.1:{nginx_port}", prefix=prefix)
-        nginx = Nginx(main_config(config, prefix, worker_processes="auto"), prefix, nginx_port)
+        nginx = start_nginx(site, nginx_port, prefix)
         signed = rows_counter(url, SIGNATURES, ids["small"], "pending")
         for scenario in (PAGE, SIGN):
             targets = {}

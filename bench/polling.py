@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import LUA, THREADS, Server, measure, recount, settle, setup_database, site_server  # noqa: E402
+from bench.nginx import need_wrk_and_nginx, start_nginx  # noqa: E402
 from bench.seed import copy_signatures, fresh_database  # noqa: E402
-from tests.multi_host import Nginx, main_config, nginx_binary, site_config  # noqa: E402
 from tests.throwaway import free_port  # noqa: E402
 
 SITE_JS = ROOT / "static" / "js" / "site.js"
@@ -92,10 +92,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk (make bench does it)")
-    if nginx_binary() is None:
-        raise SystemExit("nginx is needed: apt-get install nginx (make bench does it)")
+    need_wrk_and_nginx()
 
     interval = poll_interval()
     s_maxage, stale = cache_seconds()
@@ -117,10 +114,8 @@ def main() -> None:
     peaks, pages = {}, {}
     try:
         log = prefix / "logs" / "polling.log"
-        config = EDGE_LOG + "\n" + site_config(
-            upstreams=[f"127.0.0.1:{site.port}"], listen=f"127.0.0.1:{edge_port}", prefix=prefix, cache=True,
-            server_lines=(f"access_log {log} polling;", "log_subrequest on;"))
-        edge = Nginx(main_config(config, prefix, worker_processes="auto"), prefix, edge_port)
+        edge = start_nginx(site, edge_port, prefix, head=EDGE_LOG, cache=True,
+                           server_lines=(f"access_log {log} polling;", "log_subrequest on;"))
         count = "/c/small/count.json"
         for name, target in ((HELLO, hello.url + "/"), ("count.json GET", site.url + count),
                              ("count.json GET, every request rendered", rendered.url + count),

@@ -14,15 +14,14 @@ rendered whole."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 
-from cachetools import LRUCache
-from flask import current_app, get_template_attribute, render_template, url_for
+from flask import get_template_attribute, render_template, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from . import businesses, questions, reasons, scorecard, signing
+from .built_once import BuiltOnce
 from .extensions import db
 from .models import Campaign, Kind, utcnow
 from .page_reads import LiveCampaign, campaign_now, live_campaign
@@ -35,40 +34,15 @@ from .site_settings import site
 from .skeletons import Skeleton, slot
 from .windows import describe_window
 
-
-class _Kept:
-    """The skeletons of one app (one database), most recently used kept."""
-
-    def __init__(self):
-        self.skeletons: LRUCache = LRUCache(maxsize=1024)
-        self.lock = threading.Lock()
-        # One build per key at a time: the requests that arrive while a new
-        # edition is built wait for it (holding no database connection)
-        # rather than each building it on a connection of the pool.
-        self.building: dict[tuple, threading.Lock] = {}
+# Each app's skeletons, the most recently used kept; one build per key (see built_once).
+_SKELETONS: BuiltOnce[Skeleton] = BuiltOnce("campaign_page", maxsize=1024)
 
 
 def _skeleton(key: tuple, build: Callable[[], Skeleton]) -> Skeleton:
     """The skeleton for ``key``, built by ``build`` the first time. Keys
     carry the campaign's edition and the site settings' version, so an edit
     makes a new key; old ones fall out of the cache as it fills."""
-    kept = current_app.extensions.get("campaign_page")
-    if kept is None:
-        kept = current_app.extensions.setdefault("campaign_page", _Kept())
-    with kept.lock:
-        skeleton = kept.skeletons.get(key)
-        if skeleton is not None:
-            return skeleton
-        building = kept.building.setdefault(key, threading.Lock())
-    with building:
-        with kept.lock:
-            skeleton = kept.skeletons.get(key)
-        if skeleton is None:
-            skeleton = build()
-            with kept.lock:
-                kept.skeletons[key] = skeleton
-                kept.building.pop(key, None)
-    return skeleton
+    return _SKELETONS.get(key, build)
 
 
 # --- The campaign page -----------------------------------------------------------

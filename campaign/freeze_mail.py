@@ -35,6 +35,7 @@ from .links import absolute_url
 from .mail_merge import MailMerge, OutgoingEmail, render_email
 from .models import Campaign, CampaignStatus, Kind, Signature, SignatureStatus, utcnow
 from .skeletons import slot
+from .still_wanted import signature_still_wanted
 from .windows import signer_window
 
 DAY_BEFORE = "freeze_day_before"
@@ -162,20 +163,23 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
 
 
 def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
-    signature = batch.signatures.get(row.signature_id)
-    if signature is None:
-        return "signature removed"
-    if signature.status != SignatureStatus.CONFIRMED:
-        return f"signature {signature.status}"
+    return signature_still_wanted(batch.signatures.get(row.signature_id), SignatureStatus.CONFIRMED,
+                                  lambda signature: _why_not_sent(signature, row.kind))
+
+
+def _why_not_sent(signature: Signature, kind: str) -> str | None:
+    """Why this confirmed signer should not get the email ``kind`` now
+    (reminders turned off, too late for it, a question already answered
+    or switched off), or None."""
     if not signature.reminder_opt_in:
         return "reminders turned off"
     if signature.unsubscribed_at is not None:
         return "unsubscribed"
-    campaign, step = signature.campaign, _BY_KIND[row.kind]
+    campaign, step = signature.campaign, _BY_KIND[kind]
     window = signer_window(campaign, signature.time_zone)
     if window is None or clock() >= step.until(*window):
         return "too late"
-    if row.kind == CHECK_IN and (signature.took_part is not None or not campaign.check_in_email):
+    if kind == CHECK_IN and (signature.took_part is not None or not campaign.check_in_email):
         return "already answered" if signature.took_part is not None else "question switched off"
     return None
 

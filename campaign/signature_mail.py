@@ -20,6 +20,7 @@ from .links import absolute_url
 from .mail_merge import MailMerge, render_email
 from .models import Campaign, CampaignStatus, Signature, SignatureStatus, utcnow
 from .skeletons import slot
+from .still_wanted import signature_still_wanted
 from .validation import looks_like_link
 
 CONFIRMATION = "confirmation"
@@ -78,25 +79,20 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
 
 
 def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
-    signature = batch.signatures.get(row.signature_id)
-    if signature is None:
-        return "signature removed"
-    if signature.status != WANTED_STATUS[row.kind]:
-        return f"signature {signature.status}"
-    return None
+    return signature_still_wanted(batch.signatures.get(row.signature_id), WANTED_STATUS[row.kind])
+
+
+def _campaign_live(signature) -> str | None:
+    return None if signature.campaign_status == CampaignStatus.LIVE else f"campaign {signature.campaign_status}"
+
+
+def _link_unexpired(signature) -> str | None:
+    return "confirm link expired" if signature.link_expired else None
 
 
 def _reminder_still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
-    signature = batch.signatures.get(row.signature_id)
-    if signature is None:
-        return "signature removed"
-    if signature.status != SignatureStatus.PENDING:
-        return f"signature {signature.status}"
-    if signature.campaign_status != CampaignStatus.LIVE:
-        return f"campaign {signature.campaign_status}"
-    if signature.link_expired:
-        return "confirm link expired"
-    return None
+    return signature_still_wanted(batch.signatures.get(row.signature_id), SignatureStatus.PENDING,
+                                  _campaign_live, _link_unexpired)
 
 
 def greeting(given_name: str) -> str:

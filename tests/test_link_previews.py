@@ -19,7 +19,7 @@ from campaign import cards
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, Kind, Signature
 
-from .builders import confirm_link, confirmed_signatures, log_in, make_campaign, make_organiser, sign
+from .builders import at_once, confirm_link, confirmed_signatures, log_in, make_campaign, make_organiser, sign
 
 SITE_URL = "http://campaigns.test"
 TAGS = ["og:url", "og:type", "og:site_name", "og:title", "og:description", "og:image", "twitter:card"]
@@ -251,6 +251,15 @@ def test_a_card_is_drawn_once_per_edition_and_count_and_kept_by_caches(client, w
     db.session.commit()
     assert_is_a_card(client.get("/c/plain/card.png"))
     assert drawings == [("Pause the ads", "0"), ("Pause the ads", "1"), ("Pause the ads, now", "1")]
+
+
+def test_scrapers_asking_for_a_new_card_together_have_it_drawn_once(app, world, drawings):
+    """A link shared widely is previewed by many scrapers in the same
+    moment: the first of them has the card drawn, the others wait for it."""
+    fetched = at_once(app, lambda: app.test_client().get("/c/plain/card.png").get_data(), workers=8)
+    assert len(set(fetched)) == 1
+    assert_is_a_card(app.test_client().get("/c/plain/card.png"))
+    assert drawings == [("Pause the ads", "0")]
 
 
 def test_the_preview_names_the_card_of_the_campaign_s_edition(client, world):

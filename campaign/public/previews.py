@@ -13,16 +13,15 @@ drawn here with its title and count, kept per edition and rounded count
 (campaign/cards), so previews fetched in a spike cost one drawing."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cachetools import LRUCache
 from flask import Response, abort, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import cards
+from ..built_once import BuiltOnce
 from ..extensions import db
 from ..links import absolute_url
 from ..models import Campaign, CampaignStatus
@@ -84,25 +83,9 @@ def link_preview(campaign=None) -> LinkPreview | None:
         image_alt=campaign.title, image_size=None if image_name else cards.CARD_SIZE)
 
 
-class _Cards:
-    """Drawn cards of one app, the most recently used kept."""
-
-    def __init__(self):
-        self.drawn: LRUCache = LRUCache(maxsize=128)
-        self.lock = threading.Lock()
-
-
-def _card(key: tuple, draw) -> bytes:
-    kept = current_app.extensions.get("link_cards")
-    if kept is None:
-        kept = current_app.extensions.setdefault("link_cards", _Cards())
-    with kept.lock:
-        png = kept.drawn.get(key)
-    if png is None:
-        png = draw()
-        with kept.lock:
-            kept.drawn[key] = png
-    return png
+# Each app's drawn cards, the most recently used kept; one drawing per key
+# at a time, so the scrapers that fetch a new card together wait for it.
+_CARDS: BuiltOnce[bytes] = BuiltOnce("link_cards", maxsize=128)
 
 
 def _png(png: bytes) -> Response:
@@ -129,7 +112,7 @@ def campaign_card(slug: str):
         campaign = db.session.get(Campaign, live.id)
         return cards.card_png(campaign.title, figure, _("have signed"), settings.name, settings.accent_colour)
 
-    return _png(_card(key, draw))
+    return _png(_CARDS.get(key, draw))
 
 
 @bp.get("/card.png")
@@ -137,6 +120,6 @@ def site_card():
     """The site's name as a picture, for previews of its own pages."""
     settings = site()
     key = ("site", settings.version, str(get_locale()))
-    return _png(_card(key, lambda: cards.card_png(
+    return _png(_CARDS.get(key, lambda: cards.card_png(
         settings.name, "", _site_description(), urlsplit(current_app.config["SITE_URL"]).netloc,
         settings.accent_colour)))
