@@ -146,6 +146,7 @@ def register_deliveries() -> None:
         business_mail,
         confirm_reminders,
         freeze_mail,
+        privacy_mail,
         retention,
         signature_mail,
         smtp,
@@ -170,6 +171,7 @@ def register_blueprints(app: Flask) -> None:
     from .organiser import (  # noqa: F401  (their pages join the organiser blueprint)
         activity,
         business_pages,
+        consent_record,
         embed_tab,
         pledge_reasons,
         question_editor,
@@ -217,7 +219,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import countries, site_settings
+    from . import countries, mail_merge, site_settings
     from .form_base import error_title, shows_form_errors
     from .markup import render_markdown
 
@@ -227,6 +229,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = countries.name
     app.jinja_env.globals["site"] = site_settings.site
     app.jinja_env.globals["site_name"] = lambda: site_settings.site().name
+    app.jinja_env.globals["privacy_notice_url"] = mail_merge.privacy_notice_url
+    app.jinja_env.globals["my_data_url"] = mail_merge.my_data_url
 
 
 def register_commands(app: Flask) -> None:

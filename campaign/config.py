@@ -94,6 +94,13 @@ class Defaults:
     RETENTION_SWEEP_MINUTES = 10
     RETENTION_WORKER_SECONDS = 10
 
+    # "Manage my data" (see campaign/my_data.py): the emailed link opens a
+    # mailbox's data for PRIVACY_LINK_HOURS (the sweep forgets it after);
+    # a mailbox is sent at most one link per PRIVACY_LINK_MINUTES, whoever
+    # asks, besides its allowance of emails it did not ask for.
+    PRIVACY_LINK_HOURS = 24
+    PRIVACY_LINK_MINUTES = 10
+
     # Number of counter rows per campaign that confirmations spread over, so
     # that they do not all queue on one row lock.
     COUNTER_SHARDS = 16
@@ -119,6 +126,9 @@ class Defaults:
     RATELIMIT_UNSUBSCRIBE = "30 per minute"
     # "Send the email again" presses from one client address, across all campaigns.
     RATELIMIT_RESEND = "3 per 10 minutes;10 per day"
+    # "Manage my data": asking for a link, per client address (the mailbox
+    # has its own limits: see PRIVACY_LINK_MINUTES).
+    RATELIMIT_MY_DATA = "5 per minute;20 per hour"
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
     # How long shared caches (a CDN) may keep a campaign page and count.json,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from . import questions, referrals
 from .counts import counts_by_country, counts_by_day, signature_count
 from .extensions import db, on_postgresql
-from .models import Campaign, ExportRecord, Kind, Organiser, Signature
+from .models import Campaign, ConsentVersion, ExportRecord, Kind, Organiser, Signature
 from .spreadsheet import neutralise, neutralised_sql
 
 BY_CHOICES = ("day", "country", "source", "total")
@@ -58,9 +58,11 @@ def render_counts(campaign_id: int, by: str, fmt: str) -> str:
     return buffer.getvalue()
 
 
+# consent_version: the number of the wording the signer agreed to (see
+# consents), empty for signatures from before wordings were recorded.
 SIGNER_COLUMNS = [
     "given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
-    "show_name", "signed_at", "confirmed_at", "status",
+    "show_name", "signed_at", "confirmed_at", "status", "consent_version",
 ]
 
 
@@ -111,6 +113,9 @@ def _copy_signers(campaign_id: int, header: list[str], asked: list[int], follow_
         "CASE WHEN email_opt_in THEN 'yes' ELSE 'no' END AS email_opt_in",
         "CASE WHEN show_name THEN 'yes' ELSE 'no' END AS show_name",
         f"{_pg_time('created_at')} AS signed_at", f"{_pg_time('confirmed_at')} AS confirmed_at", "status",
+        # NULL, not '': COPY writes an empty string as "", a NULL as nothing.
+        "(SELECT number::text FROM consent_version WHERE consent_version.id = signature.consent_version_id)"
+        " AS consent_version",
         *(neutralised_sql(f"(answers ->> '{int(question_id)}')") for question_id in asked),
         *(_FOLLOW_THROUGH_SQL[name] for name in follow_through),
     ])
@@ -157,7 +162,9 @@ def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: 
             Signature.postal_code, Signature.email_opt_in, Signature.show_name,
             Signature.created_at, Signature.confirmed_at, Signature.status, Signature.answers,
             Signature.pledge_date, Signature.reason, Signature.reason_public, Signature.reason_status,
+            ConsentVersion.number.label("consent_version"),
         )
+        .outerjoin(ConsentVersion, ConsentVersion.id == Signature.consent_version_id)
         .where(Signature.campaign_id == campaign_id)
         .order_by(Signature.id)
         .execution_options(yield_per=batch)
@@ -170,7 +177,7 @@ def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: 
                 "yes" if row.email_opt_in else "no", "yes" if row.show_name else "no",
                 row.created_at.isoformat(timespec="seconds") + "Z",
                 row.confirmed_at.isoformat(timespec="seconds") + "Z" if row.confirmed_at else "",
-                row.status,
+                row.status, "" if row.consent_version is None else str(row.consent_version),
                 *(neutralise((row.answers or {}).get(key)) for key in keys),
                 *_follow_through_values(row, follow_through),
             ])

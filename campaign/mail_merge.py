@@ -19,10 +19,12 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_mail import Message
 from markupsafe import escape
 
+from . import site_settings
+from .links import absolute_url
 from .skeletons import slot
 
 
@@ -43,6 +45,27 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return (one_line(subject),
             render_template(f"email/{template}.txt", **context),
             render_template(f"email/{template}.html", **context))
+
+
+# --- The links every email carries (templates/email/_footer.*) -------------------
+# Jinja globals (see register_template_helpers), so every email template has
+# them without its caller passing them, in the worker as in a request. They
+# are the same for every recipient: a mail merge renders them once.
+
+def privacy_notice_url(external: bool = True) -> str:
+    """The privacy notice: the address an admin set in the site settings,
+    else the site's own page; absolute (for emails) unless ``external`` is
+    False (a page's link, as the forms' privacy notes use)."""
+    elsewhere = site_settings.site().privacy_url
+    if elsewhere:
+        return elsewhere
+    return absolute_url("public.privacy") if external else url_for("public.privacy")
+
+
+def my_data_url() -> str:
+    """The "Manage my data" page, where a supporter asks for a link to see,
+    download or erase what the site holds about their address."""
+    return absolute_url("public.my_data")
 
 
 def one_line(text: str) -> str:

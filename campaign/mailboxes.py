@@ -2,7 +2,9 @@
 (``identity.normalise_email``), whatever campaign or address variant a
 message came from: a mailbox that asked to stop all email gets none, and a
 mailbox gets only so many emails it did not yet prove it wanted
-(confirmation links, "you already signed" notes) per hour and per day. The
+(confirmation links, "you already signed" notes) per hour and per day. A
+mailbox whose owner erased their data ("Manage my data") counts as one
+that stopped all email, for good, whoever signs with it later. The
 delivery engine applies them at send time (``outbox``), so they hold for
 every path that queues such a message, and they are rules of the email
 system, not HTTP rate limits: switching those off leaves these on."""
@@ -16,8 +18,8 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 
 from .extensions import db, dialect_insert
-from .identity import normalise_email
-from .models import MailboxAllowance, Suppression
+from .identity import mailbox_hash, normalise_email
+from .models import ErasedMailbox, MailboxAllowance, Suppression
 from .statements import cached
 
 
@@ -26,12 +28,17 @@ def mailbox_of(address: str) -> str:
 
 
 def suppressed(mailboxes: Iterable[str]) -> set[str]:
-    """Those of ``mailboxes`` that asked for no more email from this site."""
+    """Those of ``mailboxes`` that asked for no more email from this site,
+    or whose owner erased their data (kept only as a hash)."""
     wanted = set(mailboxes)
     if not wanted:
         return set()
-    return set(db.session.execute(
+    stopped = set(db.session.execute(
         select(Suppression.email_normalised).where(Suppression.email_normalised.in_(wanted))).scalars())
+    hashes = {mailbox_hash(mailbox): mailbox for mailbox in wanted}
+    erased = db.session.execute(
+        select(ErasedMailbox.mailbox_hash).where(ErasedMailbox.mailbox_hash.in_(hashes))).scalars()
+    return stopped | {hashes[found] for found in erased}
 
 
 def spend_allowances(wanted: list[str], now: dt.datetime) -> list[bool]:

@@ -219,6 +219,8 @@ class Signature(db.Model):
         Index("ix_signature_campaign_source", "campaign_id", "source"),
         # The one reminder to confirm goes to pending signatures by age.
         Index("ix_signature_campaign_status_created", "campaign_id", "status", "created_at"),
+        # A supporter's own data (see my_data), and stopping all email, by mailbox.
+        Index("ix_signature_email_normalised", "email_normalised"),
         # The dashboard's reminder figures read only the signatures reminded.
         Index("ix_signature_campaign_reminded", "campaign_id", "confirm_reminded_at",
               sqlite_where=REMINDED, postgresql_where=REMINDED),

@@ -37,9 +37,11 @@ sweep [--dry-run]` runs it on demand.
   cannot usefully be retried.
 
 The mailbox allowances whose windows have passed are forgotten too (the
-worker does that hourly anyway). What no sweep removes: the addresses that
-asked to stop all email (``suppression``), which must outlive every
-campaign, and businesses' contact details.
+worker does that hourly anyway), and so are the "Manage my data" links
+(``privacy_link``) once PRIVACY_LINK_HOURS old: by then they open nothing.
+What no sweep removes: the addresses that asked to stop all email
+(``suppression``), which must outlive every campaign, and businesses'
+contact details.
 
 Every rule works RETENTION_BATCH_SIZE rows per transaction. The rows are
 chosen with FOR UPDATE SKIP LOCKED on PostgreSQL and changed by an UPDATE
@@ -68,6 +70,7 @@ from .models import (
     Invalidation,
     OutboxMessage,
     OutboxStatus,
+    PrivacyLink,
     Signature,
     SignatureStatus,
     utcnow,
@@ -133,6 +136,7 @@ class SweepReport:
     now: dt.datetime
     outbox_cleared: int = 0
     allowances_forgotten: int = 0
+    privacy_links_forgotten: int = 0
     campaigns: dict[int, CampaignSweep] = field(default_factory=dict)
     # False when it stopped at its time limit (or found rows another sweep
     # was holding): the next sweep carries on.
@@ -145,7 +149,7 @@ class SweepReport:
 
     @property
     def changed(self) -> int:
-        return (self.outbox_cleared + self.allowances_forgotten
+        return (self.outbox_cleared + self.allowances_forgotten + self.privacy_links_forgotten
                 + sum(c.pending_deleted + c.anonymised for c in self.campaigns.values()))
 
 
@@ -197,6 +201,7 @@ def sweep(*, dry_run: bool = False, seconds: float | None = None) -> SweepReport
             _clear_outbox(run, now - dt.timedelta(days=config["RETENTION_OUTBOX_DAYS"]))
         if not dry_run:
             report.allowances_forgotten = run.batch(lambda: mailboxes.forget_spent_windows(now))
+            report.privacy_links_forgotten = run.batch(lambda: _forget_privacy_links(now))
         if config["RETENTION_PENDING_DAYS"]:
             cutoff = now - dt.timedelta(days=config["RETENTION_PENDING_DAYS"])
             for row in campaigns:
@@ -256,10 +261,10 @@ def _clear_outbox(run: _Run, cutoff: dt.datetime) -> None:
             return
 
 
-def _clear_messages_of(signature_ids: list[int], reason: str) -> None:
+def clear_messages_of(signature_ids: list[int], reason: str) -> None:
     """Clear the outbox messages of these signatures, whatever their age;
     one still queued is skipped, one a worker is sending is left to the age
-    rule."""
+    rule. In the caller's transaction (a supporter's own erasure uses it too)."""
     table = OutboxMessage.__table__
     db.session.execute(
         update(table).where(table.c.signature_id.in_(signature_ids),
@@ -310,7 +315,7 @@ def _delete_pending(run: _Run, row, cutoff: dt.datetime) -> None:
         # What PostgreSQL's ON DELETE SET NULL would do, done here so that
         # SQLite (which does not enforce it) ends the same, and the
         # messages are cleared while they still name their signature.
-        _clear_messages_of(ids, "signature deleted")
+        clear_messages_of(ids, "signature deleted")
         db.session.execute(update(table).where(table.c.referred_by_id.in_(ids)).values(referred_by_id=None)
                            .execution_options(synchronize_session=False))
         deleted = len(db.session.execute(delete(table).where(table.c.id.in_(ids), due).returning(table.c.id)
@@ -338,7 +343,10 @@ def _day(column):
     return func.date(column).concat(" 00:00:00.000000")
 
 
-def _anonymous(now: dt.datetime) -> dict:
+def anonymous(now: dt.datetime) -> dict:
+    """The values that anonymise a signature in place (see the module
+    docstring): the sweep's, and those of a supporter who erases their own
+    data (see my_data), so both leave the same row."""
     table = Signature.__table__
     return {
         "given_name": "", "family_name": "", "email": "", "email_domain": "",
@@ -352,6 +360,10 @@ def _anonymous(now: dt.datetime) -> dict:
         "checked_in_at": _day(table.c.checked_in_at),
         "anonymised_at": now,
     }
+
+
+# The name each batch of the sweep looks it up by (a test makes one fail).
+_anonymous = anonymous
 
 
 def _anonymise(run: _Run, row) -> None:
@@ -409,8 +421,19 @@ def _finish(row, now: dt.datetime) -> int:
         batch.criteria = {"searched_by": searched} if searched else None
         batch.reason = ""
     table = Campaign.__table__
-    # Not through the ORM: the public page does not change, so its edition must not.
-    return db.session.execute(update(table).where(table.c.id == row.id).values(anonymised_at=now)).rowcount
+    # A new edition: the page built per edition may show signers' approved
+    # reasons, which are gone now.
+    return db.session.execute(update(table).where(table.c.id == row.id).values(
+        anonymised_at=now, edition=table.c.edition + 1)).rowcount
+
+
+# --- "Manage my data" links ------------------------------------------------------------
+
+def _forget_privacy_links(now: dt.datetime) -> int:
+    """Delete the emailed "Manage my data" links that no longer open
+    anything (see my_data); few rows, so one statement."""
+    cutoff = now - dt.timedelta(hours=current_app.config["PRIVACY_LINK_HOURS"])
+    return db.session.execute(delete(PrivacyLink).where(PrivacyLink.created_at < cutoff)).rowcount
 
 
 # --- In the worker -----------------------------------------------------------------

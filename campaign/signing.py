@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import counts, outbox, provenance, questions
+from . import consents, counts, outbox, provenance, questions
 from .campaigns import where_slug
 from .extensions import db, on_postgresql
 from .identity import email_domain, hash_ip, normalise_email
@@ -66,6 +66,10 @@ class Pledge:
     # Where the signature came from: the link's source codes, or the
     # partner site of an embedded form, and whose share link brought it.
     provenance: Provenance = Provenance()
+    # The wording of each consent the form showed, by key (see
+    # consents.texts_shown): the signature records its version. None: the
+    # signature was not made through a form, and names no version.
+    consent_texts: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class SigningTerms:
     asks: PledgeAsks | None = None
     kind: str = ""
     window_end: dt.datetime | None = None
+    # What the page shows above the form: the pledge a signature agrees to.
+    pledge_text: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -149,13 +155,13 @@ def _load_terms(slug: str) -> SigningTerms | None:
     with db.engine.connect() as own:
         row = own.execute(select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required,
                                  Campaign.kind, Campaign.asks_date, Campaign.date_question, Campaign.asks_reason,
-                                 Campaign.window_end)
+                                 Campaign.window_end, Campaign.pledge_text)
                           .where(condition)).one_or_none()
         if row is None or row.status == CampaignStatus.DRAFT:
             return None
         asked = questions.visible_questions(row.id, own)
     return SigningTerms(row.id, row.slug, row.status, row.postcode_required, asked, asks_of(row), kind=row.kind,
-                        window_end=row.window_end)
+                        window_end=row.window_end, pledge_text=row.pledge_text or "")
 
 
 class SignOutcome(enum.Enum):
@@ -169,7 +175,7 @@ _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email
                      "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status",
                      "emails_sent", "last_emailed_at", "created_at", "pledge_date", "reason", "reason_public",
                      "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
-                     "referral_code")
+                     "referral_code", "consent_version_id")
 
 
 def _insert_signature():
@@ -237,18 +243,23 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
         "kind": CONFIRMATION,
     }
     with connection() as shared:
+        # Found in this process's memory once the wording has been signed.
+        params["consent_version_id"] = (consents.version_id(campaign.id, pledge.consent_texts, shared)
+                                        if pledge.consent_texts else None)
         if _SIGN.run(params, shared) is not None:
             return SignOutcome.NEW
         return sign_again(campaign.id, normalised, params, shared)
 
 
 # What signing again while pending replaces: the latest person to sign with
-# the address is the one whose choices the confirmation page shows. Not the
+# the address is the one whose choices the confirmation page shows, with
+# the wording they agreed to (consent_version_id). Not the
 # referral code (the first email's share link must keep working) nor the
 # referrer (credit is not moved by signing again).
 _REPLACED_WHILE_PENDING = ("given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
                            "show_name", "answers", "ip_hash", "pledge_date", "reason", "reason_public",
-                           "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign")
+                           "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
+                           "consent_version_id")
 
 
 def _sign_again_update():

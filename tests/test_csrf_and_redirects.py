@@ -27,6 +27,7 @@ from campaign import (
     create_app,
     moderation,
     organisers,
+    privacy_mail,
     questions,
     scorecard,
     shared_pages,
@@ -34,7 +35,7 @@ from campaign import (
     tokens,
 )
 from campaign.extensions import db
-from campaign.models import Business, BusinessStatus, Campaign, Kind, Signature, Suppression
+from campaign.models import Business, BusinessStatus, Campaign, Kind, PrivacyLink, Signature, Suppression
 
 from .builders import (
     PASSWORD,
@@ -53,6 +54,10 @@ ONE_CLICK_UNSUBSCRIBE = "public.unsubscribe_now"
 CHECK_IN_ANSWER = "public.check_in_answer"
 # Posted from emails: authorised by the signed token in their URL (see the module docstring).
 TOKEN_IN_URL = {ONE_CLICK_UNSUBSCRIBE, CHECK_IN_ANSWER}
+# "Manage my data": the forms carry a page token of their own scope.
+MY_DATA_LINK_ENDPOINTS = ("public.my_data_page", "public.my_data_download", "public.my_data_consents",
+                          "public.my_data_withdraw", "public.my_data_erase")
+MY_DATA_ENDPOINTS = ("public.ask_for_my_data", *MY_DATA_LINK_ENDPOINTS)
 SLUG = "ad-pause"
 OTHER_SLUG = "another-campaign"
 EVIL = "https://evil.example"
@@ -77,6 +82,9 @@ GENUINE = {
     "public.confirm": {"given_name": "Fan", "family_name": "Person", "country": "GB"},
     "public.unsubscribe_now": {"scope": "all"},
     "public.check_in_answer": {"answer": "yes"},
+    "public.ask_for_my_data": {"email": "fan@example.com"},
+    "public.my_data_download": {"format": "json"},
+    "public.my_data_erase": {"confirm": "y"},
     "organiser.login": {"email": "admin@example.com", "password": PASSWORD},
     "organiser.logout": {},
     "organiser.organiser_account": {"action": "deactivate"},
@@ -185,7 +193,18 @@ def _asking_reasons(app, client):
     return {"action": "approve"}
 
 
+def _fans_signature(body):
+    """A "Manage my data" action on the fan's own signature (the link is theirs)."""
+    def setup(app, client):
+        with app.app_context():
+            fan = db.session.execute(select(Signature.id).where(Signature.email == "fan@example.com")).scalar_one()
+        return {"signature": str(fan), **body}
+    return setup
+
+
 PREPARED = {
+    "public.my_data_consents": _fans_signature({"change": "stop_updates"}),
+    "public.my_data_withdraw": _fans_signature({}),
     "organiser.decide_reason": _asking_reasons,
     "public.business_extend": _confirmed_pledge_of_a_month,
     "organiser.resume_business": _listed_business,
@@ -306,6 +325,12 @@ def world(app, client):
                            .values(created_at=dt.datetime(2019, 12, 31)))
         db.session.commit()
         link_tokens["public.check_in"] = link_tokens[CHECK_IN_ANSWER] = tokens.token_for(tokens.CHECK_IN, joined.id)
+        # The fan's "Manage my data" link, as emailed to them.
+        privacy_link = PrivacyLink(mailbox="fan@example.com")
+        db.session.add(privacy_link)
+        db.session.commit()
+        for endpoint in MY_DATA_LINK_ENDPOINTS:
+            link_tokens[endpoint] = privacy_mail.link_token(privacy_link.id)
     assert log_in(client, "admin@example.com").status_code == 303
     stranger = app.test_client()
     return SimpleNamespace(
@@ -316,6 +341,7 @@ def world(app, client):
         session_token=csrf_token(client.get("/organiser/login").get_data(as_text=True)),
         strangers_token=csrf_token(stranger.get("/organiser/login").get_data(as_text=True)),
         expired_page_token=expired_page_token,
+        my_data_page_token=csrf_token(client.get("/my-data").get_data(as_text=True)),
     )
 
 
@@ -324,6 +350,8 @@ def right_token(endpoint: str, world) -> str:
     page token, the confirm page's own, or the organiser's session token."""
     if endpoint in ("public.confirm", "public.business_confirm", "public.business_extend"):
         return world.confirm_page_token
+    if endpoint in MY_DATA_ENDPOINTS:
+        return world.my_data_page_token
     return world.page_token if uses_page_token(endpoint) else world.session_token
 
 

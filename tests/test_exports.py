@@ -254,7 +254,7 @@ def test_counts_by_source_are_recorded_like_every_export(sourced, client):
 # --- The signer list ---------------------------------------------------------------------
 
 SIGNER_HEADER = ["given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
-                 "show_name", "signed_at", "confirmed_at", "status"]
+                 "show_name", "signed_at", "confirmed_at", "status", "consent_version"]
 
 
 def signer_rows(client, slug):
@@ -280,7 +280,8 @@ def add_signature(campaign, **fields):
 
 
 def test_the_signer_list_has_one_row_per_signature_with_every_column(ctx, client):
-    """Names, email, country, postcode, consents, times and status for every signature."""
+    """Names, email, country, postcode, consents, times and status for every signature, and the
+    version of the consents' wording it agreed to (none for these rows, made without a form)."""
     campaign = make_campaign(slug="signers")
     make_organiser(campaigns=[campaign])
     add_signature(campaign, given_name="Ada", family_name="Lovelace", email="Ada@Example.com",
@@ -298,10 +299,10 @@ def test_the_signer_list_has_one_row_per_signature_with_every_column(ctx, client
     assert rows[0] == SIGNER_HEADER
     assert rows[1:] == [
         ["Ada", "Lovelace", "Ada@Example.com", "GB", "SW1A 1AA", "yes", "no",
-         "2031-03-01T09:15:30Z", "2031-03-01T09:20:01Z", "confirmed"],
-        ["Grace", "Hopper", "grace@example.com", "US", "", "no", "yes", "2031-03-02T18:00:00Z", "", "pending"],
+         "2031-03-01T09:15:30Z", "2031-03-01T09:20:01Z", "confirmed", ""],
+        ["Grace", "Hopper", "grace@example.com", "US", "", "no", "yes", "2031-03-02T18:00:00Z", "", "pending", ""],
         ["Mallory", "Fake", "mallory@example.com", "GB", "", "no", "no",
-         "2031-03-01T12:00:00Z", "2031-03-01T13:00:00Z", "invalidated"],
+         "2031-03-01T12:00:00Z", "2031-03-01T13:00:00Z", "invalidated", ""],
     ]
 
 

@@ -333,7 +333,7 @@ def test_the_crawl_covers_every_kind_of_organiser_page(app, world):
     assert {"organiser.login", "organiser.dashboard", "organiser.export_signers", "organiser.invalidate",
             "organiser.decide_business", "organiser.members", "organiser.manage_organisers",
             "organiser.business_page", "organiser.resume_business", "organiser.campaign_scorecard",
-            "organiser.campaign_sources", "organiser.campaign_embed"} <= endpoints
+            "organiser.campaign_sources", "organiser.campaign_embed", "organiser.campaign_consents"} <= endpoints
 
 
 def test_anonymous_visitors_are_sent_to_login_from_every_organiser_page(app, client, world):

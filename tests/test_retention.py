@@ -659,3 +659,21 @@ def test_a_mailbox_allowance_is_forgotten_once_its_day_has_passed(ctx, clock):
     clock(utcnow() + 2 * DAY)
     retention.sweep()
     assert mailbox_rows() == 0
+
+
+def test_reasons_shown_on_a_closed_campaigns_page_leave_it_when_it_is_anonymised(app, client, clock):
+    """The page is built once per edition, reasons and all: anonymising the
+    campaign makes a new edition, so the cleared reasons are not shown
+    from the copy built before."""
+    with app.app_context():
+        campaign = make_campaign(slug="walk-away", kind=Kind.PLEDGE, asks_reason=True)
+        [signature] = confirmed_signatures(campaign, [("ada@example.com", "GB")])
+        db.session.execute(update(Signature).where(Signature.id == signature.id).values(
+            reason="My evenings are mine again.", reason_public=True, reason_status="approved"))
+        db.session.commit()
+        closed = close(campaign)
+    assert "My evenings are mine again." in client.get("/c/walk-away").get_data(as_text=True)
+    with app.app_context():
+        clock(closed + 181 * DAY)
+        assert retention.sweep().campaigns[campaign.id].done
+    assert "My evenings are mine again." not in client.get("/c/walk-away").get_data(as_text=True)

@@ -16,7 +16,18 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from .. import businesses, campaigns, counts, provenance, referrals, signing, subscriptions, time_zones, tokens
+from .. import (
+    businesses,
+    campaigns,
+    consents,
+    counts,
+    provenance,
+    referrals,
+    signing,
+    subscriptions,
+    time_zones,
+    tokens,
+)
 from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign, thanks_page
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
@@ -158,6 +169,7 @@ def take_signature(slug: str, sent_back, thanks, provenance_of):
             **pledge_details(form),
             **_freeze_details(form, terms),
             provenance=provenance_of(),
+            consent_texts=consents.texts_shown(terms, form),
         ),
         ip=request.remote_addr,
     )

@@ -66,6 +66,7 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_signature_consent_version_id_consent_version'), 'consent_version', ['consent_version_id'], ['id'], ondelete='SET NULL')
         batch_op.drop_constraint(op.f('ck_signature_status'), type_='check')
         batch_op.create_check_constraint(op.f('ck_signature_status'), sa.text(NEW_STATUSES))
+        batch_op.create_index('ix_signature_email_normalised', ['email_normalised'], unique=False)
         batch_op.create_index('ix_signature_campaign_reminded', ['campaign_id', 'confirm_reminded_at'], unique=False,
                               sqlite_where=REMINDED, postgresql_where=REMINDED)
 
@@ -76,6 +77,7 @@ def downgrade():
     op.execute("DELETE FROM signature_tally WHERE status = 'withdrawn'")
     with op.batch_alter_table('signature', schema=None) as batch_op:
         batch_op.drop_index('ix_signature_campaign_reminded', sqlite_where=REMINDED, postgresql_where=REMINDED)
+        batch_op.drop_index('ix_signature_email_normalised')
         batch_op.drop_constraint(op.f('ck_signature_status'), type_='check')
         batch_op.create_check_constraint(op.f('ck_signature_status'), sa.text(OLD_STATUSES))
         batch_op.drop_constraint(batch_op.f('fk_signature_consent_version_id_consent_version'), type_='foreignkey')

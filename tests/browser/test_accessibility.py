@@ -177,7 +177,36 @@ def test_every_public_page_passes_axe(app, page, smtp, deliver):
     press(page, "Unsubscribe from this campaign")
     axe.check("unsubscribed")
 
+    _manage_my_data(app, page, axe, smtp, deliver, "grace@example.com")
     axe.assert_no_violations()
+
+
+def _manage_my_data(app, page, axe: AxeChecks, smtp, deliver, address: str) -> None:
+    """"Manage my data": asking (with an error, then rightly), the page
+    behind the emailed link, erasing (unconfirmed, then done), and links
+    that no longer work or never did."""
+    app.config["MAILBOX_UNCONFIRMED_PER_HOUR"] = 10  # the signer's confirmations came within the hour
+    axe.visit("/my-data", "the Manage my data form")
+    press(page, "Email me a link")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("the Manage my data form sent back with errors")
+    field(page, "Email").fill(address)
+    press(page, "Email me a link")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    axe.check("after asking for a link to one's data")
+    deliver()
+    [email] = [m for m in smtp.to(address) if m.subject.startswith("Your link to the data")]
+    link = re.search(r"https?://\S+/my-data/[\w.-]+", email.text).group(0)
+    axe.visit(link, "a supporter's own data")
+    press(page, "Erase everything")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("erasing one's data, sent back unconfirmed")
+    field(page, "I understand that this erases everything above, for good").check()
+    press(page, "Erase everything")
+    expect(page.get_by_role("heading", name="Your data is erased")).to_be_visible()
+    axe.check("one's data erased")
+    axe.visit(link, "a link to one's data after erasing it (expired)")
+    axe.visit("/my-data/not-a-link", "a link to one's data that never worked")
 
 
 # --- The organiser pages ----------------------------------------------------------------
@@ -200,6 +229,11 @@ def _organiser_world(app) -> list[dict]:
                                           "a test")
             update = broadcasts.create_update(campaign, admin, "News", "Thank you for signing.")
             question = questions.add_question(campaign, "Are you a member?", "yesno")
+            # A signature with the words it agreed to, for the Consents page.
+            signing.sign(campaign, signing.Pledge("Sam", "Signer", f"d-{kind}@example.com", "GB", None, False, False,
+                                                  consent_texts={"pledge": campaign.pledge_text,
+                                                                 f"question:{question.id}": question.label,
+                                                                 "email_opt_in": "Email me updates about this campaign"}))
             arguments = {"slug": campaign.slug, "invalidation_id": batch.id, "organiser_id": other.id,
                          "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
                          "business_id": 0}
