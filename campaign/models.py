@@ -165,8 +165,16 @@ class Campaign(db.Model):
     # its questions, its approved businesses: see the events at the end), so
     # parts of a page built once can be kept until the next change.
     edition: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Languages (see locales): the campaign's own text is in default_language
+    # (its pages without a language in the path show it); each of
+    # published_languages has a complete CampaignTranslation and its pages
+    # at /<language>/c/<slug>. A language not published is not shown at all.
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    published_languages: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     businesses: Mapped[list[Business]] = relationship(back_populates="campaign")
+    translations: Mapped[list[CampaignTranslation]] = relationship(
+        back_populates="campaign", order_by="CampaignTranslation.language", passive_deletes=True)
 
     @property
     def demand_list(self) -> list[str]:
@@ -187,6 +195,31 @@ class Campaign(db.Model):
     def local_hours(self) -> bool:
         """A freeze at the same local hours in every zone (see WindowMode)."""
         return self.window_mode == WindowMode.LOCAL and self.local_start is not None
+
+
+class CampaignTranslation(db.Model):
+    """A campaign's text in another language than its default: every field
+    a person reads. An empty field is a missing translation (the editor
+    lists them); only a language with none missing may be published."""
+
+    __tablename__ = "campaign_translation"
+    __table_args__ = (UniqueConstraint("campaign_id", "language", name="uq_campaign_translation_campaign_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    story: Mapped[str] = mapped_column(Text, default="")
+    pledge_text: Mapped[str] = mapped_column(Text, default="")
+    demands: Mapped[str] = mapped_column(Text, default="")
+    share_text: Mapped[str] = mapped_column(String(280), default="")
+    statement: Mapped[str] = mapped_column(Text, default="")
+    next_action: Mapped[str] = mapped_column(Text, default="")
+    date_question: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="translations")
 
 
 LIVE_STATUSES = (SignatureStatus.PENDING.value, SignatureStatus.CONFIRMED.value)
@@ -296,6 +329,9 @@ class Signature(db.Model):
         ForeignKey("consent_version.id", ondelete="SET NULL"), index=True)
     # When the signer withdrew it (status withdrawn).
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The language the signer signed in (see locales): their emails are
+    # written in it. None: from before languages, the campaign's default.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -387,6 +423,9 @@ class SignQuestion(db.Model):
     # The answers to choose from, for a ``choice`` question.
     choices: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The label and choices in other languages: {language: {"label": str,
+    # "choices": [str, ...] (in the order of ``choices``)}}.
+    translations: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -492,6 +531,8 @@ class Business(db.Model):
     # The day it advertised again, as an organiser recorded it (with a note
     # and evidence: its "resumed" event).
     resumed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The language the pledge was made in: its emails are written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     campaign: Mapped[Campaign] = relationship(back_populates="businesses")
     events: Mapped[list[BusinessEvent]] = relationship(
@@ -823,6 +864,10 @@ class CampaignUpdate(db.Model):
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     fanout_done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The subject and body in other languages than the campaign's default:
+    # {language: {"subject": str, "body": str}}; a supporter who signed in a
+    # language without one gets the default.
+    translations: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     campaign: Mapped[Campaign] = relationship()
     organiser: Mapped[Organiser | None] = relationship()
@@ -871,6 +916,13 @@ def _next_edition(connection, campaign_id: int) -> None:
 @event.listens_for(SignQuestion, "after_delete")
 def _question_changed(mapper, connection, question: SignQuestion) -> None:
     _next_edition(connection, question.campaign_id)
+
+
+@event.listens_for(CampaignTranslation, "after_insert")
+@event.listens_for(CampaignTranslation, "after_update")
+@event.listens_for(CampaignTranslation, "after_delete")
+def _translation_changed(mapper, connection, translation: CampaignTranslation) -> None:
+    _next_edition(connection, translation.campaign_id)
 
 
 @event.listens_for(Business, "after_insert")
