@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test lint serve bench clean messages
+.PHONY: run test lint serve bench clean messages catalogs
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -20,12 +20,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+# Each language's compiled catalog, made again whenever its messages.po is
+# newer (the .mo files are not committed): `make run` and `make test` build
+# them first, so a fresh clone shows its pages in every language.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --locale $* --input-file $< --output-file $@
+
+catalogs: $(CATALOGS)
+
+run: $(VENV)/.installed $(CATALOGS)
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask demo seed
 	FLASK_DEBUG=1 $(BIN)/flask dev serve
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(CATALOGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The architecture's layers (pyproject.toml, import-linter) and ruff.

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from . import http
+from . import http, locales
 from .config import Defaults
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, ping_after_idle
 
@@ -32,6 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure(app, test_config)
     configure_logging(app)
     http.init_app(app)
+    # Outermost: the language segment of the path is moved aside before anything reads the path.
+    locales.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_deliveries()
@@ -133,7 +135,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "organiser.login"
     login_manager.login_message = None
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=locales.selected_language)
     limiter.init_app(app)
 
 
@@ -173,6 +175,7 @@ def register_blueprints(app: Flask) -> None:
         business_pages,
         consent_record,
         embed_tab,
+        languages,
         pledge_reasons,
         question_editor,
         scorecard_editor,
@@ -219,14 +222,21 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import countries, mail_merge, site_settings
+    from . import countries, formats, mail_merge, site_settings
     from .form_base import error_title, shows_form_errors
     from .markup import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["error_title"] = error_title
     app.jinja_env.globals["shows_form_errors"] = shows_form_errors
-    app.jinja_env.filters["country_name"] = countries.name
+    # What people read in the page's language: a country's name, numbers, days and times (see formats).
+    app.jinja_env.filters["country_name"] = countries.local_name
+    app.jinja_env.filters["number"] = formats.number
+    app.jinja_env.filters["percent"] = formats.percent
+    app.jinja_env.filters["day"] = formats.day
+    app.jinja_env.filters["day_and_time"] = formats.day_and_time
+    app.jinja_env.globals["thousands_separator"] = formats.thousands_separator
+    app.jinja_env.filters["bdi"] = formats.isolated
     app.jinja_env.globals["site"] = site_settings.site
     app.jinja_env.globals["site_name"] = lambda: site_settings.site().name
     app.jinja_env.globals["privacy_notice_url"] = mail_merge.privacy_notice_url

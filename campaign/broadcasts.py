@@ -1,11 +1,14 @@
-"""Updates from organisers to a campaign's supporters: drafting, scheduling,
-fan-out into one delivery per recipient (in batches, resumable), progress,
-cancelling, and automatic milestone emails."""
+"""Updates from organisers to a campaign's supporters: drafting (a version
+per language the campaign speaks, each optional but the default),
+scheduling, fan-out into one delivery per recipient (in batches,
+resumable), progress, cancelling, and automatic milestone emails."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import current_app, render_template
+from flask_babel import force_locale, format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +28,7 @@ from .models import (
     UpdateStatus,
     utcnow,
 )
+from .translations import campaign_text, language_of
 
 
 def _recipients_where(campaign_id: int):
@@ -44,13 +48,38 @@ def recipient_count(campaign: Campaign) -> int:
     ).scalar_one()
 
 
+def recipients_by_language(campaign: Campaign) -> dict[str, int]:
+    """How many supporters an update would go to now, by the language its
+    email to them is written in (the one they signed in, if the campaign
+    still speaks it; see translations.language_of)."""
+    found: dict[str, int] = {}
+    for language, supporters in db.session.execute(
+            select(Signature.language, func.count()).where(_recipients_where(campaign.id))
+            .group_by(Signature.language)).all():
+        language = language_of(campaign, language)
+        found[language] = found.get(language, 0) + supporters
+    return found
+
+
+def falling_back(update_row: CampaignUpdate, by_language: dict[str, int]) -> list[tuple[str, int]]:
+    """The languages of ``by_language`` that ``update_row`` has no version
+    in, with how many supporters read them, most first: they get its
+    default version."""
+    written = set(update_mail.versions(update_row))
+    return sorted(((language, supporters) for language, supporters in by_language.items()
+                   if language not in written and supporters), key=lambda item: (-item[1], item[0]))
+
+
 # --- Drafting and sending ---------------------------------------------------
 
 def create_update(campaign: Campaign, organiser: Organiser | None, subject: str, body: str,
-                  scheduled_at: dt.datetime | None = None) -> CampaignUpdate:
-    """A draft update; nothing is sent until it is scheduled."""
+                  scheduled_at: dt.datetime | None = None,
+                  translations: dict[str, dict[str, str]] | None = None) -> CampaignUpdate:
+    """A draft update, with its versions in other languages
+    (``{language: {"subject": ..., "body": ...}}``); nothing is sent until
+    it is scheduled."""
     row = CampaignUpdate(campaign_id=campaign.id, organiser_id=organiser.id if organiser else None,
-                         subject=subject, body=body, scheduled_at=scheduled_at)
+                         subject=subject, body=body, scheduled_at=scheduled_at, translations=translations or None)
     db.session.add(row)
     db.session.commit()
     return row
@@ -160,6 +189,15 @@ def set_milestone_emails(campaign: Campaign, on: bool) -> None:
     db.session.commit()
 
 
+def _milestone_text(campaign: Campaign, language: str, milestone: int, next_goal: int) -> tuple[str, str]:
+    """A milestone email's subject and body (Markdown) in ``language``: our
+    own words, so every language the campaign speaks has its version."""
+    with force_locale(language):
+        title = campaign_text(campaign, language).title
+        return (_("We reached %(count)s signatures: %(title)s", count=format_decimal(milestone), title=title),
+                render_template("email/milestone.md", title=title, milestone=milestone, next_goal=next_goal))
+
+
 def queue_milestones() -> int:
     """For campaigns that asked for them, queue one email per milestone
     reached (only the highest if several were passed at once)."""
@@ -177,11 +215,15 @@ def queue_milestones() -> int:
         ).scalar_one()
         if highest is not None and highest >= milestone:
             continue
+        next_goal = displayed_goal(count, campaign.goal, campaign.goal_fixed)
+        subject, body = _milestone_text(campaign, campaign.default_language, milestone, next_goal)
         db.session.add(CampaignUpdate(
             campaign_id=campaign.id, milestone=milestone, status=UpdateStatus.SCHEDULED, scheduled_at=utcnow(),
-            subject=f"We reached {milestone:,} signatures: {campaign.title}",
-            body=render_template("email/milestone.md", campaign=campaign, milestone=milestone,
-                                 next_goal=displayed_goal(count, campaign.goal, campaign.goal_fixed)),
+            subject=subject, body=body, translations={
+                language: dict(zip(("subject", "body"), _milestone_text(campaign, language, milestone, next_goal),
+                                   strict=True))
+                for language in campaign.published_languages or () if language != campaign.default_language
+            } or None,
         ))
         try:
             db.session.commit()

@@ -47,6 +47,9 @@ class BusinessPledge:
     # notice", no start a pledge that stated none (see pause_periods).
     pause_start: dt.date | None = None
     pause_end: dt.date | None = None
+    # The language of the page it was made on: its emails are written in
+    # it. None: the campaign's default language.
+    language: str | None = None
 
 
 def organisation_key(name: str) -> str:
@@ -85,6 +88,7 @@ def join_as_business(campaign: Campaign, pledge: BusinessPledge, ip: str | None 
             ip_hash=hash_ip(ip),
             pause_start=pledge.pause_start,
             pause_end=pledge.pause_end,
+            language=pledge.language,
         ).on_conflict_do_nothing(index_elements=["campaign_id", "organisation_key", "contact_domain"])
         .returning(Business.id)
     ).scalar_one_or_none()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import delete, func, literal, select, update
 
+from . import locales, translations
 from .extensions import db, dialect_insert
 from .models import Campaign, CheckInTally, Kind, Signature, SignatureStatus, utcnow
 from .windows import signer_window
@@ -63,7 +64,9 @@ def _refusal(signature: Signature, window: tuple[dt.datetime, dt.datetime] | Non
 def _page(signature: Signature, now: dt.datetime, answered_now: bool = False) -> CheckIn:
     campaign = signature.campaign
     window = signer_window(campaign, signature.time_zone)
-    return CheckIn(campaign.slug, campaign.title, campaign.next_action, signature.took_part,
+    # In the language of the page (the emailed link carries the signer's).
+    text = translations.campaign_text(campaign, translations.language_of(campaign, locales.page_language()))
+    return CheckIn(campaign.slug, text.title, text.next_action, signature.took_part,
                    _refusal(signature, window, now), window[1] if window else None, answered_now)
 
 

@@ -189,7 +189,7 @@ def organiser_add(email: str, slug: str):
               help="File to write (default: standard output).")
 def campaign_export(slug: str, by: str, fmt: str, output):
     """Signature counts by day, by country, by source (no source: an empty
-    one) or in total."""
+    one), by language (none recorded: the campaign's default) or in total."""
     campaign = _campaign_or_fail(slug)
     output.write(exports.render_counts(campaign.id, by, fmt))
     audit.record("export.counts", campaign=campaign, detail={"by": by, "format": fmt, **_BY_COMMAND})

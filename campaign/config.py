@@ -1,5 +1,6 @@
 """Default settings. Every key can be overridden by an environment variable
 of the same name prefixed ``FLASK_`` (``FLASK_SITE_URL=https://...``)."""
+from pathlib import Path
 
 
 class Defaults:
@@ -149,6 +150,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
 
     BABEL_DEFAULT_LOCALE = "en"
+    # The compiled catalogs, translations/<language>/LC_MESSAGES/messages.mo
+    # beside the package (Flask-Babel would look inside it); `make run` and
+    # `make test` compile them. A string missing from one is shown in English.
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent.parent / "translations")
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
     # The development mail catcher (`flask dev serve`) and /dev/mail.

@@ -8,15 +8,15 @@ import io
 import json
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import questions, referrals
 from .counts import counts_by_country, counts_by_day, signature_count
 from .extensions import db, on_postgresql
-from .models import Campaign, ConsentVersion, ExportRecord, Kind, Organiser, Signature
+from .models import Campaign, ConsentVersion, ExportRecord, Kind, Organiser, Signature, SignatureStatus
 from .spreadsheet import neutralise, neutralised_sql
 
-BY_CHOICES = ("day", "country", "source", "total")
+BY_CHOICES = ("day", "country", "source", "language", "total")
 FORMAT_CHOICES = ("csv", "json")
 
 
@@ -31,11 +31,32 @@ def counts_by_source(campaign_id: int) -> list[dict]:
             for tally in referrals.counts_by_source(campaign_id)]
 
 
-_COUNTS = {"day": counts_by_day, "country": counts_by_country, "source": counts_by_source, "total": counts_total}
+def _default_language(campaign_id: int) -> str:
+    return db.session.execute(select(Campaign.default_language).where(Campaign.id == campaign_id)).scalar_one()
+
+
+def counts_by_language(campaign_id: int) -> list[dict]:
+    """Confirmed signatures by the language they were signed in, most
+    first; those from before languages were recorded count as the
+    campaign's default language, in which their emails are written."""
+    default = _default_language(campaign_id)
+    tally: dict[str, int] = {}
+    for language, signatures in db.session.execute(
+            select(Signature.language, func.count())
+            .where(Signature.campaign_id == campaign_id, Signature.status == SignatureStatus.CONFIRMED.value)
+            .group_by(Signature.language)).all():
+        tally[language or default] = tally.get(language or default, 0) + signatures
+    return [{"language": language, "signatures": signatures}
+            for language, signatures in sorted(tally.items(), key=lambda item: (-item[1], item[0]))]
+
+
+_COUNTS = {"day": counts_by_day, "country": counts_by_country, "source": counts_by_source,
+           "language": counts_by_language, "total": counts_total}
 _HEADERS = {
     "day": ["date", "signatures"],
     "country": ["country", "country_name", "signatures"],
     "source": ["source", "signatures"],
+    "language": ["language", "signatures"],
     "total": ["signatures"],
 }
 
@@ -45,8 +66,8 @@ def counts(campaign_id: int, by: str) -> list[dict]:
 
 
 def render_counts(campaign_id: int, by: str, fmt: str) -> str:
-    """Signature counts by day, by country, by source or in total, as CSV or
-    JSON."""
+    """Signature counts by day, by country, by source, by language or in
+    total, as CSV or JSON."""
     rows = counts(campaign_id, by)
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
@@ -60,9 +81,11 @@ def render_counts(campaign_id: int, by: str, fmt: str) -> str:
 
 # consent_version: the number of the wording the signer agreed to (see
 # consents), empty for signatures from before wordings were recorded.
+# language: the one it was signed in (its emails' language); the
+# campaign's default for signatures from before languages were recorded.
 SIGNER_COLUMNS = [
     "given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
-    "show_name", "signed_at", "confirmed_at", "status", "consent_version",
+    "show_name", "signed_at", "confirmed_at", "status", "consent_version", "language",
 ]
 
 
@@ -116,6 +139,8 @@ def _copy_signers(campaign_id: int, header: list[str], asked: list[int], follow_
         # NULL, not '': COPY writes an empty string as "", a NULL as nothing.
         "(SELECT number::text FROM consent_version WHERE consent_version.id = signature.consent_version_id)"
         " AS consent_version",
+        # The campaign's default once, not per row (an uncorrelated subquery).
+        f"COALESCE(language, (SELECT default_language FROM campaign WHERE id = {campaign_id})) AS language",
         *(neutralised_sql(f"(answers ->> '{int(question_id)}')") for question_id in asked),
         *(_FOLLOW_THROUGH_SQL[name] for name in follow_through),
     ])
@@ -150,6 +175,7 @@ def _follow_through_values(row, follow_through: list[str]) -> list[str]:
 def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: list[int],
                         follow_through: list[str]) -> Iterator[str]:
     """Portable path: rows in batches from a cursor, formatted here."""
+    default_language = _default_language(campaign_id)
     buffer = io.StringIO()
     # CRLF, as RFC 4180 says: the writer then also quotes a lone CR in a cell,
     # so a name cannot start a new row with an unguarded formula.
@@ -162,7 +188,7 @@ def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: 
             Signature.postal_code, Signature.email_opt_in, Signature.show_name,
             Signature.created_at, Signature.confirmed_at, Signature.status, Signature.answers,
             Signature.pledge_date, Signature.reason, Signature.reason_public, Signature.reason_status,
-            ConsentVersion.number.label("consent_version"),
+            ConsentVersion.number.label("consent_version"), Signature.language,
         )
         .outerjoin(ConsentVersion, ConsentVersion.id == Signature.consent_version_id)
         .where(Signature.campaign_id == campaign_id)
@@ -178,6 +204,7 @@ def _signers_in_batches(campaign_id: int, batch: int, header: list[str], asked: 
                 row.created_at.isoformat(timespec="seconds") + "Z",
                 row.confirmed_at.isoformat(timespec="seconds") + "Z" if row.confirmed_at else "",
                 row.status, "" if row.consent_version is None else str(row.consent_version),
+                row.language or default_language,
                 *(neutralise((row.answers or {}).get(key)) for key in keys),
                 *_follow_through_values(row, follow_through),
             ])

@@ -18,24 +18,26 @@ question for CHECK_IN_DAYS after the end; past that it is not sent (a
 worker that was down does not send "it starts tomorrow" after the start).
 At send time each is skipped if the signer meanwhile withdrew, unticked
 reminders or unsubscribed (and, by the mailbox rules, if their mailbox
-stopped all email); the question also if they already answered."""
+stopped all email); the question also if they already answered. Each is
+written in the language the signer signed in, dates and times included."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
-from . import outbox, tokens
+from . import formats, outbox, tokens
 from .extensions import db
 from .links import absolute_url
 from .mail_merge import MailMerge, OutgoingEmail, render_email
 from .models import Campaign, CampaignStatus, Kind, Signature, SignatureStatus, utcnow
 from .skeletons import slot
 from .still_wanted import signature_still_wanted
+from .translations import campaign_text, language_of
 from .windows import signer_window
 
 DAY_BEFORE = "freeze_day_before"
@@ -151,15 +153,22 @@ outbox.register_producer(queue_freeze_mail)
 @dataclass
 class _Batch:
     signatures: dict[int, Signature]
-    unsubscribe_link: object
-    check_in_link: object
     merges: dict[tuple, MailMerge] = field(default_factory=dict)
+    # The unsubscribe and check-in links, by language.
+    links: dict[str, tuple] = field(default_factory=dict)
+
+    def links_in(self, language: str) -> tuple:
+        found = self.links.get(language)
+        if found is None:
+            found = self.links[language] = (tokens.links_for(tokens.UNSUBSCRIBE, language=language),
+                                            tokens.links_for(tokens.CHECK_IN, language=language))
+        return found
 
 
 def _load(rows: list[outbox.Delivery]) -> _Batch:
     ids = {row.signature_id for row in rows if row.signature_id}
     found = db.session.execute(select(Signature).where(Signature.id.in_(ids))).scalars().all() if ids else []
-    return _Batch({s.id: s for s in found}, tokens.links_for(tokens.UNSUBSCRIBE), tokens.links_for(tokens.CHECK_IN))
+    return _Batch({s.id: s for s in found})
 
 
 def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
@@ -184,26 +193,24 @@ def _why_not_sent(signature: Signature, kind: str) -> str | None:
     return None
 
 
-def _when(moment: dt.datetime, zone: str) -> str:
-    return format_datetime(moment.replace(tzinfo=dt.UTC), "EEEE d MMMM y, HH:mm zzz", tzinfo=ZoneInfo(zone),
-                           locale="en")
-
-
-def _merge(batch: _Batch, kind: str, signature: Signature) -> MailMerge:
-    """The email for every signer of a campaign in one zone."""
+def _merge(batch: _Batch, kind: str, signature: Signature, language: str) -> MailMerge:
+    """The email for every signer of a campaign in one zone and language."""
     campaign = signature.campaign
     zone = signature.time_zone or campaign.time_zone
-    key = (kind, campaign.id, zone if campaign.local_hours else None)
+    key = (kind, campaign.id, zone if campaign.local_hours else None, language)
     merge = batch.merges.get(key)
     if merge is None:
         start, end = signer_window(campaign, zone)
-        subject, text, html = render_email(_BY_KIND[kind].template, {
-            "kind": kind, "campaign": campaign, "statement": campaign.statement,
-            "start": _when(start, zone), "end": _when(end, zone), "time_zone": zone.replace("_", " "),
-            "local_hours": campaign.local_hours,
-            "given_name": slot("givenname"), "unsubscribe_url": slot("unsubscribe"), "check_in_url": slot("checkin"),
-            "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
-        })
+        words = campaign_text(campaign, language)
+        with force_locale(language):  # the day and time as the language writes them
+            subject, text, html = render_email(_BY_KIND[kind].template, {
+                "kind": kind, "campaign": words, "statement": words.statement,
+                "start": formats.moment(start, ZoneInfo(zone)), "end": formats.moment(end, ZoneInfo(zone)),
+                "time_zone": zone.replace("_", " "), "local_hours": campaign.local_hours,
+                "given_name": slot("givenname"), "unsubscribe_url": slot("unsubscribe"),
+                "check_in_url": slot("checkin"),
+                "campaign_url": absolute_url("public.campaign_page", language=language, slug=campaign.slug),
+            })
         merge = batch.merges[key] = MailMerge(
             subject, text, html, ("givenname", "unsubscribe", "checkin"),
             headers={"List-Unsubscribe": f"<{slot('unsubscribe')}>",
@@ -213,9 +220,12 @@ def _merge(batch: _Batch, kind: str, signature: Signature) -> MailMerge:
 
 def _render(batch: _Batch, row: outbox.Delivery) -> OutgoingEmail:
     signature = batch.signatures[row.signature_id]
-    return _merge(batch, row.kind, signature).message(row.recipient, {
-        "givenname": signature.given_name, "unsubscribe": batch.unsubscribe_link(signature.id),
-        "checkin": batch.check_in_link(signature.id) if row.kind == CHECK_IN else ""})
+    # The language it was signed in, if its campaign still speaks it.
+    language = language_of(signature.campaign, signature.language)
+    unsubscribe_link, check_in_link = batch.links_in(language)
+    return _merge(batch, row.kind, signature, language).message(row.recipient, {
+        "givenname": signature.given_name, "unsubscribe": unsubscribe_link(signature.id),
+        "checkin": check_in_link(signature.id) if row.kind == CHECK_IN else ""})
 
 
 for _kind in (DAY_BEFORE, START, CHECK_IN):

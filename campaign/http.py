@@ -10,6 +10,8 @@ import uuid
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .locales import path_segment
+
 log = logging.getLogger("campaign.request")
 
 # No inline script anywhere; the only script is our own file. Frames only
@@ -96,9 +98,10 @@ def _finish(response: Response) -> Response:
 def _log(response: Response, request_id: str) -> None:
     rule = request.url_rule.rule if request.url_rule else None
     secret = bool(request.view_args and _SECRET_ARGS & request.view_args.keys())
-    # The route, not the path, when the path holds a secret token.
-    log_request(request_id, request.method, rule if secret else request.path, response.status_code,
-                g.get("request_started"))
+    # The route, not the path, when the path holds a secret token; after
+    # the address's language, if it names one (see locales).
+    log_request(request_id, request.method, path_segment(request.environ) + (rule if secret else request.path),
+                response.status_code, g.get("request_started"))
 
 
 def log_request(request_id: str, method: str, path: str, status: int, started: float | None) -> None:

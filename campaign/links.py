@@ -1,10 +1,26 @@
-"""Absolute links for emails and share buttons, built from SITE_URL so they
-are right whether or not a request is being served (the worker, the CLI)."""
-from flask import current_app
+"""Absolute links for emails, share buttons and search engines, built from
+SITE_URL so they are right whether or not a request is being served (the
+worker, the CLI)."""
+from flask import current_app, request
+
+from .locales import path_segment, prefix
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """The public URL of ``endpoint``, rooted at SITE_URL."""
+def absolute_url(endpoint: str, language: str | None = None, **values) -> str:
+    """The public URL of ``endpoint``, rooted at SITE_URL, in ``language``
+    (None, or the site's default: the address without a language, which a
+    campaign's pages show in the campaign's own default language). Emailed
+    links name the language of the person they go to."""
     adapter = current_app.url_map.bind("localhost")
     path = adapter.build(endpoint, values)
-    return current_app.config["SITE_URL"].rstrip("/") + path
+    return current_app.config["SITE_URL"].rstrip("/") + prefix(language) + path
+
+
+def page_url(endpoint: str, **values) -> str:
+    """The public URL of ``endpoint`` in the form of the page being served:
+    with its address's language segment, or without one if it has none. A
+    page's canonical address (see public/previews) is its own, so each
+    language's page is found as itself."""
+    adapter = current_app.url_map.bind("localhost")
+    path = adapter.build(endpoint, values)
+    return current_app.config["SITE_URL"].rstrip("/") + path_segment(request.environ) + path

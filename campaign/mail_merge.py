@@ -20,11 +20,13 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
+from flask_babel import force_locale
 from flask_mail import Message
 from markupsafe import escape
 
 from . import site_settings
 from .links import absolute_url
+from .locales import direction, page_language
 from .skeletons import slot
 
 
@@ -38,13 +40,26 @@ class OutgoingEmail:
     message_id: str
 
 
-def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of ``email/<template>.*``. The subject is
-    one line: a newline from user data must never reach a header."""
+def render_email(template: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of ``email/<template>.*``, in
+    ``language`` (None: the language being rendered now, a page's). The
+    subject is one line: a newline from user data must never reach a
+    header."""
+    if language is not None:
+        with force_locale(language):
+            return render_email(template, context)
+    context = email_context(context)
     subject = render_template(f"email/{template}.subject.txt", **context)
     return (one_line(subject),
             render_template(f"email/{template}.txt", **context),
             render_template(f"email/{template}.html", **context))
+
+
+def email_context(context: dict) -> dict:
+    """``context`` with the language the email is written in and its
+    direction, for ``<html lang dir>``."""
+    language = page_language()
+    return {**context, "email_language": language, "email_direction": direction(language)}
 
 
 # --- The links every email carries (templates/email/_footer.*) -------------------
@@ -59,13 +74,14 @@ def privacy_notice_url(external: bool = True) -> str:
     elsewhere = site_settings.site().privacy_url
     if elsewhere:
         return elsewhere
-    return absolute_url("public.privacy") if external else url_for("public.privacy")
+    return absolute_url("public.privacy", language=page_language()) if external else url_for("public.privacy")
 
 
 def my_data_url() -> str:
     """The "Manage my data" page, where a supporter asks for a link to see,
-    download or erase what the site holds about their address."""
-    return absolute_url("public.my_data")
+    download or erase what the site holds about their address; in the
+    language of the email that links to it."""
+    return absolute_url("public.my_data", language=page_language())
 
 
 def one_line(text: str) -> str:

@@ -53,6 +53,10 @@ class LiveCampaign:
     took_part: int = 0
     # When it was read (time.monotonic()): pages made from it are that old.
     read_at: float = field(default_factory=time.monotonic, compare=False)
+    # The languages it is read in (see translations.language_of): which one
+    # a page shows is decided on each request, before anything is built.
+    default_language: str = "en"
+    published_languages: tuple[str, ...] = ()
 
     @property
     def is_public(self) -> bool:
@@ -67,6 +71,7 @@ class LiveCampaign:
 
 
 _LIVE = ("id", "slug", "status", "edition", "goal", "goal_fixed", "window_start", "window_end")
+_LANGUAGES = ("default_language", "published_languages")
 
 
 def _campaign_id():
@@ -75,7 +80,7 @@ def _campaign_id():
 
 def _live_query(with_signers: bool):
     campaign = Campaign.__table__
-    columns = [campaign.c[name] for name in _LIVE]
+    columns = [campaign.c[name] for name in (*_LIVE, *_LANGUAGES)]
     query = select(*columns, counts.confirmed_count(campaign.c.id).label("count"),
                    check_ins.took_part_count(campaign.c.id).label("took_part"))
     if not with_signers:
@@ -136,7 +141,8 @@ def read_campaign(slug: str, with_signers: bool = True) -> LiveCampaign | None:
     signers = tuple((row.given_name, row.country) for row in rows if row.given_name is not None) \
         if with_signers else ()
     return LiveCampaign(*(getattr(first, name) for name in _LIVE), int(first.count), signers,
-                        took_part=int(first.took_part))
+                        took_part=int(first.took_part), default_language=first.default_language,
+                        published_languages=tuple(first.published_languages or ()))
 
 
 def campaign_now(campaign: Campaign) -> LiveCampaign:

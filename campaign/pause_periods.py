@@ -8,14 +8,16 @@ reckoning (no time zone): "from 1 July to 31 July". A period with no end is
 business as pausing, extended (once it has extended) or resumed (once an
 organiser says so). The rules keep a pause near the present (it starts
 within a year of today, it has not ended already) and a dated one under two
-years, so a typo (2062 for 2026) is caught rather than listed."""
+years, so a typo (2062 for 2026) is caught rather than listed. Days are written
+for people in the page's language (formats.day); the forms take and give
+them as ISO dates."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from . import formats
 from .models import Business, Campaign
 
 # How far from today a pause may start, and how long a dated one may last.
@@ -63,7 +65,7 @@ def extension_problem(business: Business, new_end: dt.date) -> str | None:
     """The message for a new last day that does not extend ``business``'s
     pause, or None."""
     if business.pause_end is not None and new_end <= business.pause_end:
-        return _l("Choose a day after the current last day, %(day)s", day=format_date(business.pause_end, "d MMMM y"))
+        return _l("Choose a day after the current last day, %(day)s", day=formats.day(business.pause_end))
     start = business.pause_start or new_end
     if new_end - start > LONGEST_DATED:
         return _l("A pause with an end date can last at most two years: tick “Until further notice” instead")

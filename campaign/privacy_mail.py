@@ -44,6 +44,7 @@ from . import outbox
 from .extensions import db
 from .identity import mailbox_hash, normalise_email
 from .links import absolute_url
+from .locales import LANGUAGES, default_language, page_language
 from .mail_merge import render_email, single_email
 from .models import (
     Business,
@@ -166,15 +167,29 @@ def link_token(link_id: int) -> str:
     return _serializer().dumps(link_id)
 
 
-def link_url(link_id: int) -> str:
-    """The absolute link, for the email."""
-    return absolute_url("public.my_data_page", token=link_token(link_id))
+def link_url(link_id: int, language: str | None = None) -> str:
+    """The absolute link, for the email, to the page in ``language``."""
+    return absolute_url("public.my_data_page", language=language, token=link_token(link_id))
+
+
+def _asked_in() -> str:
+    """The language of the page a request was made on: its email is
+    written in it."""
+    language = page_language()
+    return language if language in LANGUAGES else default_language()
 
 
 def queue_link_request(address: str) -> None:
     """Someone asked for a link for ``address``: the same one row whatever
-    the address (see the module docstring). In the caller's transaction."""
-    outbox.enqueue(MY_DATA_LINK, address)
+    the address (see the module docstring), which says (as its
+    Content-Language header) the language of the page it was asked on. In
+    the caller's transaction."""
+    outbox.enqueue(MY_DATA_LINK, address, headers={"Content-Language": _asked_in()})
+
+
+def _language_of_row(row: outbox.Delivery) -> str:
+    language = (row.headers or {}).get("Content-Language")
+    return language if language in LANGUAGES else default_language()
 
 
 @dataclass
@@ -232,9 +247,10 @@ def _render_link(batch: _LinkBatch, row: outbox.Delivery):
                                  .returning(PrivacyLink.id)).scalar_one()
     record("link_requested", mailbox)
     config = current_app.config
+    language = _language_of_row(row)
     subject, text, html = render_email("my_data_link", {
-        "link": link_url(link_id), "hours": config["PRIVACY_LINK_HOURS"]})
-    return single_email(address, subject, text, html)
+        "link": link_url(link_id, language), "hours": config["PRIVACY_LINK_HOURS"]}, language=language)
+    return single_email(address, subject, text, html, {"Content-Language": language})
 
 
 outbox.register_kind(outbox.MessageKind(MY_DATA_LINK, load=_load_links, still_wanted=_link_still_wanted,
@@ -244,12 +260,16 @@ outbox.register_kind(outbox.MessageKind(MY_DATA_LINK, load=_load_links, still_wa
 # --- The erased note -------------------------------------------------------------------
 
 def queue_erased_note(address: str, signatures: int, business_pledges: int, erased_at: dt.datetime) -> int:
-    """Queue the last email to an erased mailbox; its outbox row's id. In
-    the caller's transaction."""
+    """Queue the last email to an erased mailbox, in the language of the
+    page it was erased on; its outbox row's id. In the caller's
+    transaction."""
+    language = _asked_in()
     subject, text, html = render_email("my_data_erased", {
-        "signatures": signatures, "business_pledges": business_pledges, "erased_at": erased_at})
+        "signatures": signatures, "business_pledges": business_pledges, "erased_at": erased_at},
+        language=language)
     return db.session.execute(
-        outbox.queue_from(MY_DATA_ERASED, address, at=utcnow(), subject=subject, body_text=text, body_html=html)
+        outbox.queue_from(MY_DATA_ERASED, address, at=utcnow(), subject=subject, body_text=text, body_html=html,
+                          headers={"Content-Language": language})
         .returning(OutboxMessage.id)).scalar_one()
 
 

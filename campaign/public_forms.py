@@ -4,7 +4,6 @@ import datetime as dt
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -12,8 +11,9 @@ from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import Select, html_params
 
-from . import countries, time_zones
+from . import countries, formats, time_zones, translations
 from .form_base import Form
+from .locales import page_language
 from .models import CompanySize, QuestionKind, utcnow
 from .pause_forms import PausePeriod, pause_fields
 from .questions import Question
@@ -22,15 +22,19 @@ from .signing import PledgeAsks
 from .validation import EmailAddress, PlainName, has_control_characters, looks_like_link, strip
 
 
-def _country_choices():
+def _country_choices(language: str | None = None):
+    """The country select's choices: the names in ``language`` (the page's),
+    sorted for it (see countries); the value is always the ISO code."""
     return [SelectChoice("", _l("Choose your country"))] + [
-        SelectChoice(code, name) for code, name in countries.choices()
+        SelectChoice(code, name) for code, name in countries.choices(language)
     ]
 
 
 @lru_cache(maxsize=32)
-def _country_options(locale: str) -> str:
-    return "".join(Select.render_option(Choice(c.value, c.label, False, c.render_kw)) for c in _country_choices())
+def _country_options(language: str) -> str:
+    # Rendered in the language it is keyed by (the lazy "Choose your country" too).
+    return "".join(Select.render_option(Choice(c.value, c.label, False, c.render_kw))
+                   for c in _country_choices(language))
 
 
 class CountrySelect(Select):
@@ -44,7 +48,7 @@ class CountrySelect(Select):
         for k in dir(flags):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
-        options = _country_options(str(get_locale()))
+        options = _country_options(page_language())
         chosen = field.data
         if chosen == "" or countries.is_country(chosen):
             options = options.replace(f'<option value="{chosen}">', f'<option selected value="{chosen}">', 1)
@@ -171,11 +175,11 @@ class Answer:
     of control characters, and one of the offered answers where there are
     some. Messages name the question by its label."""
 
-    def __init__(self, question: Question):
+    def __init__(self, question: Question, label: str | None = None):
         self.question = question
         # Templates take a lazy message as safe HTML, so the organiser's
-        # label is escaped before it goes in.
-        self.label = escape(question.label)
+        # label (as the page shows it) is escaped before it goes in.
+        self.label = escape(label or question.label)
         self.field_flags = {"required": question.required}
 
     def __call__(self, form, field):
@@ -191,7 +195,7 @@ class Answer:
         limit = _TEXT_LIMITS.get(question.kind)
         if limit and len(value) > limit:
             raise ValidationError(_l("The answer to “%(label)s” must be %(n)s characters or fewer",
-                                     label=label, n=f"{limit:,}"))
+                                     label=label, n=formats.number(limit)))
         if question.kind == QuestionKind.YESNO and value not in ("yes", "no"):
             raise ValidationError(_l("Answer “%(label)s” with yes or no", label=label))
         if question.kind == QuestionKind.CHOICE and value not in question.choices:
@@ -203,15 +207,21 @@ class Answer:
             raise ValidationError(_l("The answer to “%(label)s” contains characters we cannot accept", label=label))
 
 
-def _question_field(question: Question):
-    rules = {"label": question.label, "validators": [Answer(question)]}
+def _question_field(question: Question, language: str | None = None):
+    """The field of a question, labelled as a page in ``language`` shows it
+    (see translations); a choice's value is the question's own choice, so
+    the answer stored is the same in every language."""
+    label = translations.question_label(question, language)
+    rules = {"label": label, "validators": [Answer(question, label)]}
     if question.kind == QuestionKind.LONG:
         return TextAreaField(**rules)
     if question.kind == QuestionKind.YESNO:
         return RadioField(choices=list(_YES_NO), validate_choice=False, **rules)
     if question.kind == QuestionKind.CHOICE:
+        shown = translations.question_choices(question, language)
         return SelectField(choices=[SelectChoice("", _l("Choose an answer"))]
-                           + [SelectChoice(c, c) for c in question.choices], validate_choice=False, **rules)
+                           + [SelectChoice(value, text) for value, text in zip(question.choices, shown, strict=True)],
+                           validate_choice=False, **rules)
     return StringField(**rules)
 
 
@@ -279,14 +289,17 @@ def _reason_fields() -> dict:
 
 
 @lru_cache(maxsize=512)
-def sign_form_class(questions: tuple[Question, ...] = (), asks: PledgeAsks | None = None) -> type[SignForm]:
+def sign_form_class(questions: tuple[Question, ...] = (), asks: PledgeAsks | None = None,
+                    language: str | None = None) -> type[SignForm]:
     """The sign form of a campaign: the built-in fields, then a field for
     each of its questions, validated like the rest, then what a pledge asks
-    (a date, a reason). Built once per set of questions and asks (they are
-    frozen, so equal sets share a class)."""
+    (a date, a reason). The questions are labelled in ``language`` (the
+    campaign's, see translations.language_of; asks carries the date
+    question in it). Built once per set of questions, asks and language
+    (they are frozen, so equal sets share a class)."""
     if not questions and asks is None:
         return SignForm
-    fields = {q.field_name: _question_field(q) for q in questions}
+    fields = {q.field_name: _question_field(q, language) for q in questions}
     if asks is not None and asks.date_question is not None:
         fields["pledge_date"] = _pledge_date_field(asks.date_question, required=True)
     if asks is not None and asks.reason:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from . import translations
 from .extensions import db
 from .models import Campaign, CampaignStatus, QuestionKind, SignQuestion
 from .validation import has_control_characters
@@ -37,13 +38,16 @@ class Question:
     kind: str
     required: bool
     choices: tuple[str, ...] = ()
+    # Its label and choices in other languages (see translations.frozen).
+    translations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @property
     def field_name(self) -> str:
         return f"question_{self.id}"
 
 
-_ASKED = (SignQuestion.id, SignQuestion.label, SignQuestion.kind, SignQuestion.required, SignQuestion.choices)
+_ASKED = (SignQuestion.id, SignQuestion.label, SignQuestion.kind, SignQuestion.required, SignQuestion.choices,
+          SignQuestion.translations)
 
 
 def visible_questions(campaign_id: int, connection=None) -> tuple[Question, ...]:
@@ -53,7 +57,7 @@ def visible_questions(campaign_id: int, connection=None) -> tuple[Question, ...]
              .order_by(SignQuestion.position, SignQuestion.id))
     rows = (connection or db.session).execute(query).all()
     return tuple(Question(row.id, row.label, QuestionKind(row.kind).value, bool(row.required),
-                          tuple(row.choices or ())) for row in rows)
+                          tuple(row.choices or ()), translations.frozen(row.translations)) for row in rows)
 
 
 def questions_of(campaign_id: int) -> list[SignQuestion]:

@@ -2,14 +2,19 @@
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
+from flask import has_request_context
 from flask_babel import gettext as _
 
-from .links import absolute_url
+from .links import absolute_url, page_url
 from .models import Campaign
 
 
 def share_links(campaign: Campaign) -> dict:
-    url = absolute_url("public.campaign_page", slug=campaign.slug)
+    """The campaign's link and share buttons, in its words on this page (a
+    campaign, or one as a language shows it: see translations), to the
+    page in this page's language."""
+    url = page_url("public.campaign_page", slug=campaign.slug) if has_request_context() \
+        else absolute_url("public.campaign_page", slug=campaign.slug)
     return {"url": url, "links": _links(url, campaign.title, campaign.share_text or campaign.title, _("Email"))}
 
 

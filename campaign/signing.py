@@ -70,6 +70,9 @@ class Pledge:
     # consents.texts_shown): the signature records its version. None: the
     # signature was not made through a form, and names no version.
     consent_texts: dict[str, str] | None = None
+    # The language of the page it was signed on (see locales): its emails
+    # are written in it. None: the campaign's default language.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,9 @@ class SigningTerms:
     window_end: dt.datetime | None = None
     # What the page shows above the form: the pledge a signature agrees to.
     pledge_text: str = ""
+    # The languages it is signed in (see translations.language_of).
+    default_language: str = "en"
+    published_languages: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -155,13 +161,15 @@ def _load_terms(slug: str) -> SigningTerms | None:
     with db.engine.connect() as own:
         row = own.execute(select(Campaign.id, Campaign.slug, Campaign.status, Campaign.postcode_required,
                                  Campaign.kind, Campaign.asks_date, Campaign.date_question, Campaign.asks_reason,
-                                 Campaign.window_end, Campaign.pledge_text)
+                                 Campaign.window_end, Campaign.pledge_text, Campaign.default_language,
+                                 Campaign.published_languages)
                           .where(condition)).one_or_none()
         if row is None or row.status == CampaignStatus.DRAFT:
             return None
         asked = questions.visible_questions(row.id, own)
     return SigningTerms(row.id, row.slug, row.status, row.postcode_required, asked, asks_of(row), kind=row.kind,
-                        window_end=row.window_end, pledge_text=row.pledge_text or "")
+                        window_end=row.window_end, pledge_text=row.pledge_text or "",
+                        default_language=row.default_language, published_languages=tuple(row.published_languages or ()))
 
 
 class SignOutcome(enum.Enum):
@@ -175,7 +183,7 @@ _SIGNATURE_VALUES = ("campaign_id", "given_name", "family_name", "email", "email
                      "country", "postal_code", "email_opt_in", "show_name", "answers", "ip_hash", "status",
                      "emails_sent", "last_emailed_at", "created_at", "pledge_date", "reason", "reason_public",
                      "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
-                     "referral_code", "consent_version_id")
+                     "referral_code", "consent_version_id", "language")
 
 
 def _insert_signature():
@@ -234,6 +242,7 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
         "source_campaign": pledge.provenance.campaign,
         "referral_code": provenance.new_referral_code(),
         "referred_by": pledge.provenance.referral,
+        "language": pledge.language,
         "ip_hash": hash_ip(ip),
         "status": SignatureStatus.PENDING.value,
         "emails_sent": 1,
@@ -253,13 +262,14 @@ def sign(campaign: Campaign | SigningTerms, pledge: Pledge, ip: str | None = Non
 
 # What signing again while pending replaces: the latest person to sign with
 # the address is the one whose choices the confirmation page shows, with
-# the wording they agreed to (consent_version_id). Not the
+# the wording they agreed to (consent_version_id) and the language of the
+# page they signed on (their emails' language). Not the
 # referral code (the first email's share link must keep working) nor the
 # referrer (credit is not moved by signing again).
 _REPLACED_WHILE_PENDING = ("given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
                            "show_name", "answers", "ip_hash", "pledge_date", "reason", "reason_public",
                            "reason_status", "time_zone", "reminder_opt_in", "source", "medium", "source_campaign",
-                           "consent_version_id")
+                           "consent_version_id", "language")
 
 
 def _sign_again_update():

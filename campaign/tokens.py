@@ -34,11 +34,12 @@ def token_for(purpose: str, signature_id: int) -> str:
     return _serializer(purpose).dumps(signature_id)
 
 
-def links_for(purpose: str) -> Callable[[int], str]:
-    """A signature's (or business entry's) absolute link of ``purpose``, for
-    many of them: the URL is built once, each link only signs its id."""
+def links_for(purpose: str, language: str | None = None) -> Callable[[int], str]:
+    """A signature's (or business entry's) absolute link of ``purpose``, in
+    ``language``, for many of them: the URL is built once, each link only
+    signs its id."""
     marker = "0TOKEN0"
-    url = absolute_url(_ENDPOINTS[purpose], token=marker)
+    url = absolute_url(_ENDPOINTS[purpose], language=language, token=marker)
     serializer = _serializer(purpose)
     return lambda signature_id: url.replace(marker, serializer.dumps(signature_id))
 
@@ -99,10 +100,10 @@ def extend_token(business_id: int) -> str:
     return _extend_serializer().dumps(business_id)
 
 
-def extend_links() -> Callable[[int], str]:
+def extend_links(language: str | None = None) -> Callable[[int], str]:
     """A business entry's absolute extend link, for many of them (as links_for)."""
     marker = "0TOKEN0"
-    url = absolute_url("public.business_extend", token=marker)
+    url = absolute_url("public.business_extend", language=language, token=marker)
     serializer = _extend_serializer()
     return lambda business_id: url.replace(marker, serializer.dumps(business_id))
 
@@ -125,10 +126,10 @@ def extend_business_id(token: str, max_age_seconds: int) -> int | None:
 IMPACT = "signer-impact"
 
 
-def impact_links(slug: str) -> Callable[[int], str]:
+def impact_links(slug: str, language: str | None = None) -> Callable[[int], str]:
     """The absolute impact links of campaign ``slug``'s signatures, for many
     of them (as links_for)."""
     marker = "0TOKEN0"
-    url = absolute_url("public.impact", slug=slug, token=marker)
+    url = absolute_url("public.impact", language=language, slug=slug, token=marker)
     serializer = _serializer(IMPACT)
     return lambda signature_id: url.replace(marker, serializer.dumps(signature_id))

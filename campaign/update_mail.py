@@ -1,22 +1,28 @@
 """An organiser's update as the email each supporter receives: the kinds
 ``update`` and ``milestone`` (one delivery row per supporter, mail-merged
-per update, not sent to anyone who has left meanwhile) and ``update_test``
-(one copy to the organiser, rendered when queued)."""
+per update and language, not sent to anyone who has left meanwhile) and
+``update_test`` (one copy of each version to the organiser, rendered when
+queued). Each supporter gets it in the language they signed in: the
+update's version in that language if it has one, else its default version
+inside an email whose own words are in their language."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import outbox, tokens
 from .extensions import db
 from .links import absolute_url
-from .mail_merge import MailMerge, one_line, single_email
+from .locales import default_language
+from .mail_merge import MailMerge, email_context, one_line, single_email
 from .markup import render_markdown
 from .models import CampaignUpdate, Signature, SignatureStatus, UpdateStatus
 from .skeletons import slot
+from .translations import campaign_text, language_of
 
 UPDATE = "update"
 MILESTONE = "milestone"
@@ -34,26 +40,42 @@ class RenderedUpdate:
     html: str
 
 
+def version_of(update_row: CampaignUpdate, language: str | None) -> tuple[str, str]:
+    """The subject and body of ``update_row`` written in ``language``, or
+    its default ones (in the campaign's default language) if it has no
+    version in that language."""
+    version = (update_row.translations or {}).get(language) if language else None
+    if version and version.get("subject") and version.get("body"):
+        return version["subject"], version["body"]
+    return update_row.subject, update_row.body
+
+
 def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link: str,
-                  impact_link: str | None = None) -> RenderedUpdate:
+                  impact_link: str | None = None, language: str | None = None) -> RenderedUpdate:
     """Subject, plain text and HTML for one supporter (with the link to
-    their "your impact" page, if given)."""
+    their "your impact" page, if given), in ``language`` (None: the
+    campaign's default): the update's version in it if it has one, else its
+    default version, in an email whose own words, campaign title and links
+    are in ``language``."""
     campaign = update_row.campaign
-    context = {
-        "campaign": campaign,
-        "update": update_row,
-        "given_name": given_name,
-        "body_html": render_markdown(update_row.body),
-        "campaign_url": absolute_url("public.campaign_page", slug=campaign.slug),
-        "unsubscribe_url": unsubscribe_link,
-        "impact_url": impact_link,
-    }
-    return RenderedUpdate(
-        # Never let a newline from an organiser's subject reach a header.
-        subject=one_line(update_row.subject),
-        text=render_template("email/update.txt", **context),
-        html=render_template("email/update.html", **context),
-    )
+    language = language or campaign.default_language or default_language()
+    with force_locale(language):
+        subject, body = version_of(update_row, language)
+        context = email_context({
+            "campaign": campaign_text(campaign, language),
+            "update": {"subject": subject, "body": body},
+            "given_name": given_name,
+            "body_html": render_markdown(body),
+            "campaign_url": absolute_url("public.campaign_page", language=language, slug=campaign.slug),
+            "unsubscribe_url": unsubscribe_link,
+            "impact_url": impact_link,
+        })
+        return RenderedUpdate(
+            # Never let a newline from an organiser's subject reach a header.
+            subject=one_line(subject),
+            text=render_template("email/update.txt", **context),
+            html=render_template("email/update.html", **context),
+        )
 
 
 def list_unsubscribe_headers(link: str) -> dict:
@@ -61,11 +83,13 @@ def list_unsubscribe_headers(link: str) -> dict:
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def update_merge(update_row: CampaignUpdate, with_impact: bool = False) -> MailMerge:
-    """The update, ready for every supporter: slots ``givenname`` and ``link``
-    (their one-click unsubscribe link), and ``impact`` (the link to their
-    "your impact" page) ``with_impact``."""
-    rendered = render_update(update_row, slot("givenname"), slot("link"), slot("impact") if with_impact else None)
+def update_merge(update_row: CampaignUpdate, with_impact: bool = False, language: str | None = None) -> MailMerge:
+    """The update, ready for every supporter who reads ``language`` (see
+    render_update): slots ``givenname`` and ``link`` (their one-click
+    unsubscribe link), and ``impact`` (the link to their "your impact"
+    page) ``with_impact``."""
+    rendered = render_update(update_row, slot("givenname"), slot("link"), slot("impact") if with_impact else None,
+                             language=language)
     return MailMerge(rendered.subject, rendered.text, rendered.html,
                      ("givenname", "link", "impact") if with_impact else ("givenname", "link"),
                      headers=list_unsubscribe_headers(slot("link")))
@@ -76,10 +100,17 @@ def update_merge(update_row: CampaignUpdate, with_impact: bool = False) -> MailM
 @dataclass
 class _Batch:
     updates: dict[int, CampaignUpdate]
-    signatures: dict[int, object]   # rows: id, status, given_name, unsubscribed_at
-    merges: dict[int, MailMerge] = field(default_factory=dict)
-    unsubscribe_link: object = None
-    impact_links: dict[int, object] = field(default_factory=dict)  # by update
+    signatures: dict[int, object]   # rows: id, status, given_name, unsubscribed_at, language
+    # One merge per update and language, with its impact links.
+    merges: dict[tuple[int, str], MailMerge] = field(default_factory=dict)
+    impact_links: dict[tuple[int, str], object] = field(default_factory=dict)
+    unsubscribe_links: dict[str, object] = field(default_factory=dict)  # by language
+
+    def unsubscribe_link(self, language: str):
+        links = self.unsubscribe_links.get(language)
+        if links is None:
+            links = self.unsubscribe_links[language] = tokens.links_for(tokens.UNSUBSCRIBE, language=language)
+        return links
 
 
 def _load(rows: list[outbox.Delivery]) -> _Batch:
@@ -89,10 +120,10 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
         select(CampaignUpdate).where(CampaignUpdate.id.in_(update_ids))
         .options(selectinload(CampaignUpdate.campaign))).scalars()} if update_ids else {}
     signatures = {s.id: s for s in db.session.execute(
-        select(Signature.id, Signature.status, Signature.given_name, Signature.unsubscribed_at)
+        select(Signature.id, Signature.status, Signature.given_name, Signature.unsubscribed_at, Signature.language)
         .where(Signature.id.in_(signature_ids)))} if signature_ids else {}
     # A mailbox that stopped all email: the engine's rule (see mailboxes).
-    return _Batch(updates, signatures, unsubscribe_link=tokens.links_for(tokens.UNSUBSCRIBE))
+    return _Batch(updates, signatures)
 
 
 def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
@@ -108,15 +139,18 @@ def _still_wanted(batch: _Batch, row: outbox.Delivery) -> str | None:
 
 
 def _render(batch: _Batch, row: outbox.Delivery):
-    merge = batch.merges.get(row.update_id)
-    if merge is None:
-        update_row = batch.updates[row.update_id]
-        merge = batch.merges[row.update_id] = update_merge(update_row, with_impact=True)
-        batch.impact_links[row.update_id] = tokens.impact_links(update_row.campaign.slug)
+    update_row = batch.updates[row.update_id]
     signature = batch.signatures[row.signature_id]
+    # The language it was signed in, if the campaign still speaks it.
+    language = language_of(update_row.campaign, signature.language)
+    key = (row.update_id, language)
+    merge = batch.merges.get(key)
+    if merge is None:
+        merge = batch.merges[key] = update_merge(update_row, with_impact=True, language=language)
+        batch.impact_links[key] = tokens.impact_links(update_row.campaign.slug, language=language)
     return merge.message(row.recipient, {"givenname": signature.given_name,
-                                         "link": batch.unsubscribe_link(signature.id),
-                                         "impact": batch.impact_links[row.update_id](signature.id)})
+                                         "link": batch.unsubscribe_link(language)(signature.id),
+                                         "impact": batch.impact_links[key](signature.id)})
 
 
 for _kind in (UPDATE, MILESTONE):
@@ -125,13 +159,25 @@ for _kind in (UPDATE, MILESTONE):
 
 # --- The organiser's test copy ------------------------------------------------------
 
+def versions(update_row: CampaignUpdate) -> list[str]:
+    """The languages ``update_row`` is written in: the campaign's default,
+    then each published language it has a version in."""
+    campaign = update_row.campaign
+    default = campaign.default_language or default_language()
+    return [default] + [language for language in campaign.published_languages or ()
+                        if language != default and (update_row.translations or {}).get(language)]
+
+
 def enqueue_test(update_row: CampaignUpdate, address: str) -> None:
-    """One copy to the organiser, marked as a test, in the current
-    transaction; the unsubscribe link is a sample."""
-    rendered = render_update(update_row, "Organiser", absolute_url("public.unsubscribe", token="test"),
-                             absolute_url("public.impact", slug=update_row.campaign.slug, token="test"))
-    outbox.enqueue(TEST, address, subject=f"[Test] {rendered.subject}", body_text=rendered.text,
-                   body_html=rendered.html)
+    """One copy of each version to the organiser, marked as a test, in the
+    current transaction; the unsubscribe link is a sample."""
+    for language in versions(update_row):
+        rendered = render_update(
+            update_row, "Organiser", absolute_url("public.unsubscribe", language=language, token="test"),
+            absolute_url("public.impact", language=language, slug=update_row.campaign.slug, token="test"),
+            language=language)
+        outbox.enqueue(TEST, address, subject=f"[Test] {rendered.subject}", body_text=rendered.text,
+                       body_html=rendered.html)
 
 
 outbox.register_kind(outbox.MessageKind(

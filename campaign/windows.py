@@ -7,15 +7,19 @@ the span from the moment they first start anywhere (the zones furthest
 east) to the moment they last end (furthest west). Its public states are
 that span's: upcoming until it starts somewhere, happening while it is on
 anywhere, ended once it has ended everywhere. Each signer's own window is
-the same hours in their zone (``signer_window``)."""
+the same hours in their zone (``signer_window``).
+
+What a person reads of a window is in the page's language, in CLDR's own
+words and order (see formats); what a machine reads (``<time datetime>``,
+the countdown's target, the .ics file) is ISO."""
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from icalendar import Calendar, Event
 
+from . import formats
 from .links import absolute_url
 from .models import Campaign, utcnow
 from .time_zones import zone_names
@@ -52,22 +56,24 @@ def signer_window(campaign: Campaign, zone: str | None) -> tuple[dt.datetime, dt
 
 
 def describe_window(campaign: Campaign, now: dt.datetime | None = None) -> dict | None:
-    """What the page needs to show a window: state, local and UTC times.
-    Nothing here may change with the clock except the state: pages keep it
-    until the campaign is edited or the state changes."""
+    """What the page needs to show a window: state, local and UTC times,
+    in the language being rendered (the page is kept per language). Nothing
+    here may change with the clock except the state: pages keep it until
+    the campaign is edited or the state changes."""
     if campaign.window_start is None or campaign.window_end is None:
         return None
     zone = campaign.zone
     start, end = _aware(campaign.window_start), _aware(campaign.window_end)
-    fmt = "EEEE d MMMM y, HH:mm zzz"
     return {
         "state": campaign.window_state(now),
         "start_iso": start.isoformat().replace("+00:00", "Z"),
         "end_iso": end.isoformat().replace("+00:00", "Z"),
-        "start_local": format_datetime(start, fmt, tzinfo=zone, locale="en"),
-        "end_local": format_datetime(end, fmt, tzinfo=zone, locale="en"),
-        "start_utc": format_datetime(start, "d MMM y, HH:mm 'UTC'", tzinfo=dt.UTC, locale="en"),
-        "end_utc": format_datetime(end, "d MMM y, HH:mm 'UTC'", tzinfo=dt.UTC, locale="en"),
+        # "Sunday, March 1, 2099, 9:00 AM EST": the day in full, in the organiser's zone.
+        "start_local": formats.moment(start, zone),
+        "end_local": formats.moment(end, zone),
+        # "Mar 1, 2099, 2:00 PM UTC" (static/js/site.js puts the reader's own time in its place).
+        "start_utc": formats.moment(start, dt.UTC, width="medium"),
+        "end_utc": formats.moment(end, dt.UTC, width="medium"),
         "time_zone": campaign.time_zone,
         "local_hours": campaign.local_hours,
         **(_local_hours(campaign) if campaign.local_hours else {}),
@@ -78,13 +84,11 @@ def _local_hours(campaign: Campaign) -> dict:
     """The wall-clock hours of a freeze at the same local hours everywhere:
     as words, and as an ISO time without a zone, which a browser reads as
     its own local time (the countdown counts to the reader's own start)."""
-    fmt = "EEEE d MMMM y, HH:mm"
     return {
-        "local_start_words": format_datetime(campaign.local_start, fmt, locale="en"),
-        "local_end_words": format_datetime(campaign.local_end, fmt, locale="en"),
+        "local_start_words": formats.wall_clock(campaign.local_start),
+        "local_end_words": formats.wall_clock(campaign.local_end),
         "local_start_iso": campaign.local_start.isoformat(timespec="minutes"),
     }
-
 
 
 def calendar_file(campaign: Campaign) -> bytes:

@@ -43,8 +43,8 @@ def day(days_from_today: int) -> dt.date:
 
 
 def long_day(d: dt.date) -> str:
-    """A day as the pages write it: 1 July 2026."""
-    return f"{d.day} {d:%B %Y}"
+    """A day as the English pages write it: July 1, 2026."""
+    return f"{d:%B} {d.day}, {d.year}"
 
 
 def text_of(response) -> str:
@@ -361,7 +361,7 @@ RESUME_BAD_INPUT = [
     pytest.param({"resumed_on": None}, "Enter the day it resumed advertising", id="no-day"),
     pytest.param({"resumed_on": "yesterday"}, "Enter the day it resumed as a date, like 2026-08-15", id="unreadable-day"),
     pytest.param({"resumed_on": day(5).isoformat()}, "The day it resumed cannot be in the future", id="future"),
-    pytest.param({"resumed_on": day(-20).isoformat()}, f"The day it resumed must not be before its pause started ({day(-10).isoformat()})", id="before-the-pause"),
+    pytest.param({"resumed_on": day(-20).isoformat()}, f"The day it resumed must not be before its pause started ({long_day(day(-10))})", id="before-the-pause"),
     pytest.param({"note": None}, "Write a short public note: what you saw, and where", id="no-note"),
     pytest.param({"note": "x" * 501}, "The note must be 500 characters or fewer", id="note-too-long"),
     pytest.param({"evidence_url": None}, "Add a link to the evidence, such as the business’s page in an ad library", id="no-evidence"),

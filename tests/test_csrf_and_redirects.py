@@ -33,6 +33,7 @@ from campaign import (
     shared_pages,
     signing,
     tokens,
+    translations,
 )
 from campaign.extensions import db
 from campaign.models import Business, BusinessStatus, Campaign, Kind, PrivacyLink, Signature, Suppression
@@ -110,6 +111,8 @@ GENUINE = {
     "organiser.confirm_update": {},
     "organiser.cancel_update": {},
     "organiser.campaign_embed": {"origins": "https://partner.example"},
+    "organiser.campaign_languages": {"language": "fr"},
+    "organiser.campaign_translation": {"title": "Pausa publicitaria"},
     "organiser.campaign_questions": {"label": "Postcode district", "kind": "text", "in_export": "y"},
     "organiser.edit_question": {"label": "Are you a paid-up member?", "kind": "yesno"},
     "organiser.question_visibility": {"action": "hide"},
@@ -184,6 +187,17 @@ def _listed_business(app, client):
             "evidence_url": "https://ads.example/library"}
 
 
+def _complete_in_spanish(app, client):
+    """A whole Spanish translation, not yet published: it can be."""
+    with app.app_context():
+        campaign = db.session.execute(select(Campaign).where(Campaign.slug == SLUG)).scalar_one()
+        texts = {"title": "Pausa publicitaria", "summary": "Una frase.", "story": "Por qué importa.",
+                 "pledge_text": "Me comprometo.", "demands": "Primera exigencia\nSegunda exigencia"}
+        labels = {question.id: (f"Pregunta {question.id}", []) for question in questions.questions_of(campaign.id)}
+        translations.save_translation(campaign, "es", texts, labels)
+    return {"action": "publish"}
+
+
 def _asking_reasons(app, client):
     """The campaign becomes a pledge that asks reasons: the fan's waits."""
     with app.app_context():
@@ -206,6 +220,7 @@ PREPARED = {
     "public.my_data_consents": _fans_signature({"change": "stop_updates"}),
     "public.my_data_withdraw": _fans_signature({}),
     "organiser.decide_reason": _asking_reasons,
+    "organiser.translation_publication": _complete_in_spanish,
     "public.business_extend": _confirmed_pledge_of_a_month,
     "organiser.resume_business": _listed_business,
     "public.resend": _signed_a_minute_ago,
@@ -302,7 +317,7 @@ def world(app, client):
         question = questions.add_question(campaign, "Are you a member?", "yesno")
         args = {"slug": SLUG, "business_id": business_id, "invalidation_id": batch.id,
                 "organiser_id": member.id, "update_id": update.id, "question_id": question.id,
-                "signature_id": fan.id,
+                "signature_id": fan.id, "language": "es",
                 "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),

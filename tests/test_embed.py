@@ -154,7 +154,7 @@ def test_a_person_signs_in_the_frame_confirms_and_the_frames_count_rises(app, cl
     body = thanks.get_data(as_text=True)
     assert thanks.status_code == 200 and thanks.headers["Cache-Control"] == "no-store"
     assert frame_ancestors(thanks) == f"frame-ancestors 'self' {PARTNER}"
-    assert "Check your email" in body and '<strong class="signed-as">ada@example.com</strong>' in body
+    assert "Check your email" in body and '<strong class="signed-as" dir="auto">ada@example.com</strong>' in body
     assert '<a href="/c/framed" target="_blank" rel="noopener">' in body
     assert "site-header" not in body and "data-embed-page" in body
 

@@ -13,6 +13,7 @@ import tracemalloc
 from collections import Counter
 
 import pytest
+from babel.dates import format_date, format_time
 from sqlalchemy import insert, select, update
 
 from campaign import counts, exports, moderation, signing
@@ -254,7 +255,7 @@ def test_counts_by_source_are_recorded_like_every_export(sourced, client):
 # --- The signer list ---------------------------------------------------------------------
 
 SIGNER_HEADER = ["given_name", "family_name", "email", "country", "postal_code", "email_opt_in",
-                 "show_name", "signed_at", "confirmed_at", "status", "consent_version"]
+                 "show_name", "signed_at", "confirmed_at", "status", "consent_version", "language"]
 
 
 def signer_rows(client, slug):
@@ -280,8 +281,9 @@ def add_signature(campaign, **fields):
 
 
 def test_the_signer_list_has_one_row_per_signature_with_every_column(ctx, client):
-    """Names, email, country, postcode, consents, times and status for every signature, and the
-    version of the consents' wording it agreed to (none for these rows, made without a form)."""
+    """Names, email, country, postcode, consents, times and status for every signature, the
+    version of the consents' wording it agreed to (none for these rows, made without a form), and
+    the language it was signed in (the campaign's default for a row that recorded none)."""
     campaign = make_campaign(slug="signers")
     make_organiser(campaigns=[campaign])
     add_signature(campaign, given_name="Ada", family_name="Lovelace", email="Ada@Example.com",
@@ -289,7 +291,7 @@ def test_the_signer_list_has_one_row_per_signature_with_every_column(ctx, client
                   created_at=at(D1, 9, 15, 30, 999999), confirmed_at=at(D1, 9, 20, 1))
     add_signature(campaign, given_name="Grace", family_name="Hopper", email="grace@example.com",
                   country="US", postal_code=None, email_opt_in=False, show_name=True,
-                  status=SignatureStatus.PENDING, created_at=at(D2, 18), confirmed_at=None)
+                  status=SignatureStatus.PENDING, created_at=at(D2, 18), confirmed_at=None, language="es")
     add_signature(campaign, given_name="Mallory", family_name="Fake", email="mallory@example.com",
                   status=SignatureStatus.INVALIDATED)
     other = make_campaign(slug="not-these")
@@ -299,10 +301,11 @@ def test_the_signer_list_has_one_row_per_signature_with_every_column(ctx, client
     assert rows[0] == SIGNER_HEADER
     assert rows[1:] == [
         ["Ada", "Lovelace", "Ada@Example.com", "GB", "SW1A 1AA", "yes", "no",
-         "2031-03-01T09:15:30Z", "2031-03-01T09:20:01Z", "confirmed", ""],
-        ["Grace", "Hopper", "grace@example.com", "US", "", "no", "yes", "2031-03-02T18:00:00Z", "", "pending", ""],
+         "2031-03-01T09:15:30Z", "2031-03-01T09:20:01Z", "confirmed", "", "en"],
+        ["Grace", "Hopper", "grace@example.com", "US", "", "no", "yes", "2031-03-02T18:00:00Z", "", "pending", "",
+         "es"],
         ["Mallory", "Fake", "mallory@example.com", "GB", "", "no", "no",
-         "2031-03-01T12:00:00Z", "2031-03-01T13:00:00Z", "invalidated", ""],
+         "2031-03-01T12:00:00Z", "2031-03-01T13:00:00Z", "invalidated", "", "en"],
     ]
 
 
@@ -460,7 +463,8 @@ def test_every_export_is_recorded_and_listed_on_the_dashboard(mixed, client, run
     for who, what in [("org@example.com", "counts by day (csv)"), ("org@example.com", "signer list (csv)"),
                       ("command line", "counts by total (csv, command line)")]:
         assert f"<td>{who}</td><td>{what}</td>" in log
-    assert records[0].created_at.strftime("%Y-%m-%d %H:%M") in log
+    when = records[0].created_at  # as the English dashboard writes it: Mar 7, 2026, 6:05\u202fPM
+    assert f"{format_date(when, 'medium', locale='en')}, {format_time(when, 'short', locale='en')}</time>" in log
 
 
 def test_an_export_refused_to_a_non_member_is_not_recorded(mixed, client):

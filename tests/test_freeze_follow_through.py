@@ -135,9 +135,9 @@ def test_a_local_hours_freeze_is_upcoming_until_it_starts_somewhere_and_ends_whe
 def test_a_local_hours_freeze_page_gives_the_hours_as_everyones_own(ctx, client):
     campaign = local_freeze()
     html = html_of(client, campaign)
-    assert "Sunday 1 March 2099, 09:00, your local time" in html
-    assert "Monday 2 March 2099, 09:00, your local time" in html
-    assert "28 Feb 2099, 19:00 UTC" in html and "2 Mar 2099, 20:00 UTC" in html
+    assert "Sunday, March 1, 2099, 9:00\u202fAM, your local time" in html
+    assert "Monday, March 2, 2099, 9:00\u202fAM, your local time" in html
+    assert "Feb 28, 2099, 7:00\u202fPM UTC" in html and "Mar 2, 2099, 8:00\u202fPM UTC" in html
     # The countdown counts to the reader's own 09:00: a time without a zone, which browsers read as local.
     assert 'data-countdown="2099-03-01T09:00"' in html
 

@@ -74,8 +74,8 @@ def test_a_global_freeze_reminds_the_day_before_and_at_the_start_only_those_who_
     assert reminders(smtp, "Tomorrow:") == ["asked@example.com"]
     [email] = smtp.received
     assert STATEMENT in email.text and STATEMENT in email.html
-    # The times in the signer's own zone.
-    assert "Monday 1 June 2099, 21:00" in email.text
+    # The times in the signer's own zone, as their language writes them.
+    assert "Monday, June 1, 2099, 9:00\u202fPM" in email.text
     unsubscribe = re.search(r"http://campaigns\.test(/unsubscribe/[\w.-]+)", email.text).group(1)
     assert email.message["List-Unsubscribe"] == f"<http://campaigns.test{unsubscribe}>"
     assert email.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -112,7 +112,7 @@ def test_a_local_hours_freeze_reminds_each_signer_in_their_own_zone(app, smtp, d
         assert reminders(smtp, "Tomorrow:") == day_before, now
         assert reminders(smtp, "It starts now:") == at_start, now
     [new_york] = [m for m in smtp.to("new-york@example.com") if m.subject.startswith("It starts now")]
-    assert "Monday 1 June 2099, 09:00" in new_york.text and "America/New York" in new_york.text
+    assert "Monday, June 1, 2099, 9:00\u202fAM" in new_york.text and "America/New York" in new_york.text
 
 
 def test_a_reminder_too_late_to_be_true_is_not_sent(app, smtp, deliver, clock):

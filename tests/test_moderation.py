@@ -286,7 +286,7 @@ def test_an_organiser_searches_previews_and_confirms_an_invalidation(watch, clie
     dashboard = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "3 signatures invalidated." in dashboard
     listed = dashboard.split('id="invalidations-title"')[1].split("</table>")[0]
-    assert '<td>org@example.com</td>\n      <td class="num">3</td><td>one bot</td>' in listed
+    assert '<td>org@example.com</td>\n      <td class="num">3</td><td dir="auto">one bot</td>' in listed
     assert ">Undo</button>" in listed
 
 

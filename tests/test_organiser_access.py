@@ -293,7 +293,7 @@ def world(ctx):
     return {"ours": ours, "theirs": theirs, "arguments": {
         "slug": ours.slug, "business_id": business.id, "invalidation_id": batch.id, "organiser_id": member.id,
         "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
-        "signature_id": 1}}
+        "signature_id": 1, "language": "es"}}
 
 
 def organiser_requests(app, arguments):
@@ -333,7 +333,9 @@ def test_the_crawl_covers_every_kind_of_organiser_page(app, world):
     assert {"organiser.login", "organiser.dashboard", "organiser.export_signers", "organiser.invalidate",
             "organiser.decide_business", "organiser.members", "organiser.manage_organisers",
             "organiser.business_page", "organiser.resume_business", "organiser.campaign_scorecard",
-            "organiser.campaign_sources", "organiser.campaign_embed", "organiser.campaign_consents"} <= endpoints
+            "organiser.campaign_sources", "organiser.campaign_embed", "organiser.campaign_consents",
+            "organiser.campaign_languages", "organiser.campaign_translation",
+            "organiser.translation_publication"} <= endpoints
 
 
 def test_anonymous_visitors_are_sent_to_login_from_every_organiser_page(app, client, world):

@@ -3,9 +3,10 @@ import datetime as dt
 
 import pytest
 from icalendar import Calendar
+from markupsafe import escape
 
 from campaign import counts, signing
-from campaign.demo import demo_campaigns
+from campaign.demo import DEMO_TRANSLATIONS, demo_campaigns
 from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Signature, SignatureStatus
 
@@ -68,6 +69,44 @@ def test_the_demo_pages_say_only_what_is_true_of_them(ctx, client, runner):
     assert "stay off until" in pledge and "Our demands" in pledge
     boycott = pages["stop-hate-for-profit"]
     assert "Join as a business" in boycott and "July" in boycott
+
+
+# What would be untrue of a demo page, in each of its other languages: the
+# story comes after the form (so nothing is "below" it), no campaign has
+# millions, and nobody leaves for good.
+UNTRUE = {"es": ("abajo", "millones", "para siempre"),
+          "fr": ("ci-dessous", "millions", "pour de bon", "pour toujours"),
+          "ar": ("أدناه", "ملايين", "إلى الأبد")}
+# The month of the boycott, the hour of the freeze, as each language writes them.
+JULY = {"es": "julio", "fr": "juillet", "ar": "يوليو"}
+NINE = {"es": "9:00", "fr": "9\u00a0h", "ar": "9:00"}
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "ar"])
+def test_the_demo_pages_say_only_what_is_true_of_them_in_every_language(ctx, client, runner, language):
+    """The same newcomer's reading of each demo campaign's page in Spanish,
+    French and Arabic: all of it in that language, nothing untrue."""
+    runner.invoke(args=["demo", "seed"])
+    english = {campaign["slug"]: campaign for campaign in demo_campaigns(dt.date.today())}
+    pages = {}
+    for slug, languages in DEMO_TRANSLATIONS.items():
+        html = client.get(f"/{language}/c/{slug}").get_data(as_text=True)
+        pages[slug] = html
+        words = languages[language]
+        assert f"<h1>{escape(words['title'])}</h1>" in html
+        assert escape(words["pledge_text"]) in html and escape(words["summary"]) in html
+        assert english[slug]["title"] not in html and english[slug]["pledge_text"] not in html, "no English left"
+        sign_form, story = html.index('id="sign"'), html.index('class="story"')
+        assert sign_form < story, "the story's 'on this page' finds the form before it"
+        written = " ".join(words.values()).lower()
+        for untrue in UNTRUE[language]:
+            assert untrue not in written, f"{slug} in {language} says {untrue!r}"
+    freeze = DEMO_TRANSLATIONS["account-freeze"][language]
+    assert escape(freeze["statement"]) in pages["account-freeze"], "the statement the steps ask to post"
+    assert NINE[language] in freeze["story"] and NINE[language] in freeze["pledge_text"]
+    pledge = DEMO_TRANSLATIONS["walkaway"][language]
+    assert f">{escape(pledge['date_question'])}<" in pages["walkaway"], "the date question labels the date"
+    assert JULY[language] in DEMO_TRANSLATIONS["stop-hate-for-profit"][language]["title"]
 
 
 def test_a_campaign_page_shows_pledge_story_demands_count_and_form(ctx, client):
@@ -177,7 +216,7 @@ def test_an_upcoming_freeze_shows_its_times_and_a_calendar_file(ctx, client):
     html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
     assert "The freeze starts soon" in html
     # 14:00 UTC is 09:00 in New York in March 2099 (before DST starts).
-    assert "Sunday 1 March 2099, 09:00 EST" in html
+    assert "Sunday, March 1, 2099, 9:00\u202fAM EST" in html
     assert '<time datetime="2099-03-01T14:00:00Z" data-local>' in html
     assert "data-countdown" in html
     ics = client.get(f"/c/{campaign.slug}/calendar.ics")
@@ -214,7 +253,7 @@ def test_a_boycott_shows_its_pause_window(ctx, client):
                              window_start=dt.datetime(2099, 7, 1, 7), window_end=dt.datetime(2099, 8, 1, 7))
     html = client.get(f"/c/{campaign.slug}").get_data(as_text=True)
     assert "The pause starts soon" in html
-    assert "Wednesday 1 July 2099, 00:00 PDT" in html
+    assert "Wednesday, July 1, 2099, 12:00\u202fAM PDT" in html
     assert client.get(f"/c/{campaign.slug}/calendar.ics").status_code == 200
 
 

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select, update
 
 from campaign import broadcasts, moderation, provenance, referrals, signing, tokens
@@ -340,7 +341,7 @@ def test_the_sources_page_counts_what_the_rows_say(sourced, client):
     assert heading == ["Day"] + [shown(name) for name in columns] + ["Other sources"]
     per_day = Counter((row.confirmed_at.date(), row.source or "" if (row.source or "") in columns else None)
                       for row in rows)
-    expected = [[day.isoformat()] + [str(per_day[(day, name)]) for name in columns + [None]]
+    expected = [[format_date(day, "medium", locale="en")] + [str(per_day[(day, name)]) for name in columns + [None]]
                 for day in sorted({row.confirmed_at.date() for row in rows}, reverse=True)]
     assert days == expected
 

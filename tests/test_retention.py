@@ -12,6 +12,7 @@ import html as html_lib
 import re
 
 import pytest
+from babel.dates import format_date, format_time
 from sqlalchemy import JSON, String, Text, func, select, update
 
 from campaign import broadcasts, campaigns, counts, exports, moderation, outbox, questions, retention, signing
@@ -625,6 +626,11 @@ def test_the_campaign_page_and_the_privacy_notice_say_how_long_details_are_kept(
     assert 'name="retention_days"' in edit and 'value="1"' in edit and "the site’s default: 180 days" in edit
 
 
+def day_and_time(moment: dt.datetime) -> str:
+    """A moment as the English dashboard writes it: Mar 7, 2026, 6:05\u202fPM."""
+    return f"{format_date(moment, 'medium', locale='en')}, {format_time(moment, 'short', locale='en')}"
+
+
 def test_the_dashboard_says_what_will_be_anonymised_and_when(ctx, client, clock):
     campaign = make_campaign(slug="watched")
     confirmed_signatures(campaign, [("a@example.com", "GB"), ("b@example.com", "FR")])
@@ -641,11 +647,11 @@ def test_the_dashboard_says_what_will_be_anonymised_and_when(ctx, client, clock)
     closed = close(campaign)
     state, text = said()
     assert state == "due"
-    assert text.startswith(f"From {(closed + 180 * DAY).strftime('%Y-%m-%d %H:%M')} (UTC), the personal details "
+    assert text.startswith(f"From {day_and_time(closed + 180 * DAY)} (UTC), the personal details "
                            "of its 2 signatures will be anonymised")
     clock(closed + 181 * DAY)
     retention.sweep()
-    assert said() == ("done", f"Its signatures were anonymised on {(closed + 181 * DAY).strftime('%Y-%m-%d %H:%M')} "
+    assert said() == ("done", f"Its signatures were anonymised on {day_and_time(closed + 181 * DAY)} "
                               "(UTC); the counts and their exports are unchanged.")
 
 

@@ -196,6 +196,21 @@ def test_an_unknown_address_is_throttled_just_like_a_known_one(limited):
     assert known == unknown == [422] * 5 + [429] * 2
 
 
+def test_the_organisers_own_browser_is_known_in_every_language(limited):
+    """Logged in once in English, her browser is still hers on the Arabic
+    login page, whatever strangers guessed meanwhile."""
+    organiser = limited.test_client()
+    assert attempt(organiser, PASSWORD, "192.0.2.10").status_code == 303
+    press(organiser, "/organiser/logout")
+    with limited.app_context():
+        db.session.add(LoginThrottle(login="org@example.com", failures=20, last_failed_at=utcnow()))
+        db.session.commit()
+    page = organiser.get("/ar" + LOGIN, environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    answer = organiser.post("/ar" + LOGIN, environ_base={"REMOTE_ADDR": "192.0.2.10"}, data={
+        "email": "org@example.com", "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert answer.status_code == 303
+
+
 def test_a_device_cookie_for_another_account_does_not_exempt(limited):
     with limited.app_context():
         make_organiser("other@example.com")

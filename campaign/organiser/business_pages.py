@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import business_pauses, businesses
+from .. import business_pauses, businesses, formats
 from ..models import Business, Campaign, Kind
 from .follow_through_forms import ResumeForm
 from .views import bp, member_campaign, record_action
@@ -48,7 +48,7 @@ def resume_business(campaign: Campaign, business_id: int):
         return redirect(url_for(".business_page", slug=campaign.slug, business_id=business.id), 303)
     if form.validate() and business.pause_start and form.resumed_on.data < business.pause_start:
         form.resumed_on.errors = [_("The day it resumed must not be before its pause started (%(day)s)",
-                                    day=business.pause_start.isoformat())]
+                                    day=formats.day(business.pause_start))]
     if form.errors:
         return _page(campaign, business, form, 422)
     record_action("business.resumed", campaign, {"business": business.id})

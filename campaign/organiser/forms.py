@@ -6,6 +6,9 @@ import re
 import zoneinfo
 from functools import cache
 
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -445,6 +448,62 @@ class UpdateForm(Form):
             return self.send_at.data.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
         except (OverflowError, ValueError):  # year 1 or 9999 at the edge of UTC: long past or far off
             return dt.datetime.min if self.send_at.data.year < 5000 else dt.datetime.max
+
+    # The campaign's other languages, as (code, name): see update_form_class.
+    languages: tuple[tuple[str, str], ...] = ()
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own rules, then: a version in another language is
+        both a subject and a body, or neither."""
+        valid = super().validate(extra_validators)
+        for code, name in self.languages:
+            subject, body = self[f"subject_{code}"], self[f"body_{code}"]
+            has_subject, has_body = bool(subject.data), bool((body.data or "").strip())
+            if has_subject and not has_body and not body.errors:
+                body.errors = [*body.errors, _("Write the update in %(language)s too, or leave its subject empty",
+                                               language=name)]
+                valid = False
+            elif has_body and not has_subject and not subject.errors:
+                subject.errors = [*subject.errors, _("Enter a subject in %(language)s too, or leave its body empty",
+                                                     language=name)]
+                valid = False
+        return valid
+
+    def translations(self) -> dict[str, dict[str, str]] | None:
+        """The versions written in other languages, as
+        CampaignUpdate.translations keeps them; None if there are none."""
+        versions = {code: {"subject": self[f"subject_{code}"].data, "body": self[f"body_{code}"].data}
+                    for code, _name in self.languages
+                    if self[f"subject_{code}"].data and (self[f"body_{code}"].data or "").strip()}
+        return versions or None
+
+
+def language_name(code: str) -> str:
+    """A language's name in the language of the page."""
+    return Locale.parse(code).get_display_name(str(get_locale())) or code
+
+
+def update_form_class(campaign) -> type[UpdateForm]:
+    """The update form of ``campaign``: its default language's subject and
+    body, and an optional subject and body in each of its published
+    languages (by the same rules), for supporters who signed in it."""
+    languages = tuple((code, language_name(code)) for code in campaign.published_languages or ()
+                      if code != campaign.default_language)
+
+    class CampaignUpdateForm(UpdateForm):
+        pass
+
+    CampaignUpdateForm.languages = languages
+    for code, name in languages:
+        # What is typed in a language is marked as being in it (spelling, direction).
+        typed_in = {"lang": code, "dir": "auto"}
+        setattr(CampaignUpdateForm, f"subject_{code}", StringField(
+            _("Subject in %(language)s", language=name), filters=[strip], render_kw=typed_in, validators=[
+                Length(max=200, message=_l("The subject must be 200 characters or fewer")), NoControlCharacters()]))
+        setattr(CampaignUpdateForm, f"body_{code}", TextAreaField(
+            _("Body in %(language)s", language=name), render_kw=typed_in, validators=[
+                Length(max=50000, message=_l("The body must be 50,000 characters or fewer")), NoControlCharacters()]))
+    return CampaignUpdateForm
 
 
 class QuestionForm(Form):

@@ -7,12 +7,11 @@ service keeps the rules, and says how rows follow the demands text."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from .. import broadcasts, scorecard
+from .. import broadcasts, formats, scorecard
 from ..links import absolute_url
 from ..models import Campaign, DemandStatus, utcnow
 from .follow_through_forms import DEMAND_STATUS_LABELS, DemandStatusForm
@@ -33,7 +32,7 @@ def announcement(campaign: Campaign, row: scorecard.Row) -> tuple[str, str]:
     label = str(DEMAND_STATUS_LABELS[DemandStatus(entry.status)])
     subject = _("Our demand: %(status)s", status=label)
     lines = [f"**{row.text}**", "",
-             _("%(status)s, on %(day)s.", status=label, day=format_date(entry.happened_on, "d MMMM y"))]
+             _("%(status)s, on %(day)s.", status=label, day=formats.day(entry.happened_on))]
     if entry.note:
         lines += ["", entry.note]
     if entry.source_url:

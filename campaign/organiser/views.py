@@ -18,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -29,13 +30,16 @@ from .. import (
     charts,
     check_ins,
     confirm_reminders,
+    countries,
     counts,
     exports,
+    formats,
     moderation,
     organisers,
     questions,
     retention,
     signins,
+    translations,
     two_factor,
 )
 from ..campaign_page import render_campaign
@@ -53,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from ..redirects import safe_next
-from ..update_mail import render_update
+from ..update_mail import render_update, versions
 from .forms import (
     ActionForm,
     CampaignForm,
@@ -66,7 +70,8 @@ from .forms import (
     NewPasswordForm,
     OrganiserForm,
     SearchForm,
-    UpdateForm,
+    language_name,
+    update_form_class,
 )
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -198,8 +203,9 @@ def _logged_in(organiser: Organiser, login: str, next_url: str, second_factor: s
     session[_SESSION_ID] = signins.start_session(organiser)
     login_user(organiser)
     response = redirect(next_url, 303)
+    # Path "/": the organiser pages are at /organiser and at /<language>/organiser.
     response.set_cookie(signins.DEVICE_COOKIE, signins.device_cookie_for(login),
-                        max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400, path="/organiser",
+                        max_age=current_app.config["LOGIN_DEVICE_DAYS"] * 86400, path="/",
                         secure=request.is_secure, httponly=True, samesite="Strict")
     return response
 
@@ -552,8 +558,13 @@ def confirm_status(campaign: Campaign):
 @bp.get("/c/<slug>/preview")
 @member_campaign
 def preview(campaign: Campaign):
-    """The public page as it will look, for drafts too."""
-    return render_campaign(campaign, preview=True)
+    """The public page as it will look, for drafts too; ``?language=`` one
+    of the campaign's translations, published or not (see languages)."""
+    language = request.args.get("language")
+    if language not in translations.other_languages(campaign):
+        return render_campaign(campaign, preview=True)
+    with force_locale(language):
+        return render_campaign(campaign, preview=True, language=language)
 
 
 # --- Dashboard --------------------------------------------------------------
@@ -584,7 +595,9 @@ def dashboard(campaign: Campaign):
         figures=figures,
         by_country=by_country,
         daily_chart=charts.daily_chart(by_day),
-        country_chart=charts.country_chart(by_country),
+        # The chart's labels in the page's language (the rows keep the English names exports carry).
+        country_chart=charts.country_chart([{**row, "country_name": countries.local_name(row["country"])}
+                                            for row in by_country]),
         business_counts=businesses.counts_by_status(campaign.id),
         exports_log=exports.recent_exports(campaign.id),
         invalidations=moderation.invalidations(campaign),
@@ -601,7 +614,8 @@ def dashboard(campaign: Campaign):
 @bp.get("/c/<slug>/export/counts")
 @member_campaign
 def export_counts(campaign: Campaign):
-    """Signature counts by day, by country or in total, as CSV or JSON."""
+    """Signature counts by day, by country, by source, by language or in
+    total, as CSV or JSON."""
     by = request.args.get("by", "total")
     fmt = request.args.get("format", "csv")
     if by not in exports.BY_CHOICES or fmt not in exports.FORMAT_CHOICES:
@@ -704,7 +718,7 @@ def invalidate(campaign: Campaign):
     record_action("signatures.invalidated", campaign, {
         "invalidation": batch.id, "signatures": batch.signatures, "reason_given": bool(form.reason.data),
         "searched_by": sorted(criteria.as_json())}, now=True)
-    flash(_("%(n)s signatures invalidated.", n=batch.signatures))
+    flash(_("%(n)s signatures invalidated.", n=formats.number(batch.signatures)))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
 
 
@@ -718,7 +732,7 @@ def undo_invalidation(campaign: Campaign, invalidation_id: int):
         abort(400)
     restored = moderation.undo_invalidation(batch)
     record_action("signatures.restored", campaign, {"invalidation": batch.id, "signatures": restored}, now=True)
-    flash(_("%(n)s signatures restored.", n=restored))
+    flash(_("%(n)s signatures restored.", n=formats.number(restored)))
     return redirect(url_for(".dashboard", slug=campaign.slug), 303)
 
 
@@ -794,29 +808,35 @@ def milestones(campaign: Campaign):
 @bp.route("/c/<slug>/updates/new", methods=["GET", "POST"])
 @member_campaign
 def new_update(campaign: Campaign):
-    """Write, preview, test, then go on to send."""
-    form = UpdateForm()
+    """Write (in the default language, and optionally in each published
+    one), preview, test, then go on to send."""
+    form = update_form_class(campaign)()
     action = request.form.get("action")
-    preview = None
+    previews = []
     recipients = broadcasts.recipient_count(campaign)
     if request.method == "POST" and form.validate():
         if form.send_at.data and form.send_at_utc(campaign.zone) <= utcnow():
             form.send_at.errors = [_("Choose a time in the future, or leave it empty to send now")]
         else:
-            draft = CampaignUpdate(campaign=campaign, subject=form.subject.data, body=form.body.data)
+            draft = CampaignUpdate(campaign=campaign, subject=form.subject.data, body=form.body.data,
+                                   translations=form.translations())
             if action == "test":
                 record_action("update.test_sent", campaign)
                 broadcasts.send_test(draft, current_user.email)
                 flash(_("A test is on its way to %(email)s.", email=current_user.email))
             elif action == "send":
                 saved = broadcasts.create_update(campaign, current_user, form.subject.data, form.body.data,
-                                                 scheduled_at=form.send_at_utc(campaign.zone))
+                                                 scheduled_at=form.send_at_utc(campaign.zone),
+                                                 translations=form.translations())
                 record_action("update.created", campaign, {"update_id": saved.id}, now=True)
                 return redirect(url_for(".confirm_update", slug=campaign.slug, update_id=saved.id), 303)
-            preview = render_update(draft, current_user.email.split("@")[0].title(),
-                                    url_for("public.unsubscribe", token="preview", _external=True))
+            # Each version as its readers will get it.
+            previews = [(language_name(language), render_update(
+                draft, current_user.email.split("@")[0].title(),
+                url_for("public.unsubscribe", token="preview", _external=True), language=language))
+                for language in versions(draft)]
     status = 422 if form.errors else 200
-    return render_template("organiser/update_form.html", campaign=campaign, form=form, preview=preview,
+    return render_template("organiser/update_form.html", campaign=campaign, form=form, previews=previews,
                            recipients=recipients), status
 
 
@@ -836,8 +856,14 @@ def confirm_update(campaign: Campaign, update_id: int):
             flash(_("Your update is on its way.") if row.scheduled_at <= utcnow()
                   else _("Your update is scheduled."))
         return redirect(url_for(".update_progress", slug=campaign.slug, update_id=row.id), 303)
-    return render_template("organiser/update_confirm.html", campaign=campaign, update=row, form=form,
-                           recipients=broadcasts.recipient_count(campaign))
+    by_language = broadcasts.recipients_by_language(campaign)
+    return render_template(
+        "organiser/update_confirm.html", campaign=campaign, update=row, form=form,
+        recipients=sum(by_language.values()), default_language=language_name(campaign.default_language),
+        versions=[(language, language_name(language), (row.translations or {})[language]["subject"])
+                  for language in versions(row)[1:]],
+        falling_back=[(language_name(language), supporters)
+                      for language, supporters in broadcasts.falling_back(row, by_language)])
 
 
 @bp.get("/c/<slug>/updates/<int:update_id>")
@@ -856,5 +882,5 @@ def cancel_update(campaign: Campaign, update_id: int):
         abort(400)
     stopped = broadcasts.cancel(row)
     record_action("update.cancelled", campaign, {"update_id": row.id, "stopped": stopped}, now=True)
-    flash(_("Update cancelled; %(n)s emails will not be sent.", n=stopped))
+    flash(_("Update cancelled; %(n)s emails will not be sent.", n=formats.number(stopped)))
     return redirect(url_for(".update_progress", slug=campaign.slug, update_id=row.id), 303)

@@ -15,12 +15,12 @@ from __future__ import annotations
 from flask import abort, current_app, g, make_response, request
 
 from .. import embeds, provenance
-from ..campaign_page import embed_page, embed_thanks_page, render_embed
+from ..campaign_page import campaign_language, embed_page, embed_thanks_page, render_embed
 from ..extensions import csrf
 from ..http import allow_framing
 from ..page_reads import LiveCampaign, live_campaign
 from ..shared_pages import cache_publicly
-from .views import _any_campaign, bp, signing_limit, take_signature
+from .views import _any_campaign, bp, signing_limit, take_signature, without_language
 
 
 def _framed_by_partners(slug: str) -> tuple[LiveCampaign, embeds.Embedding]:
@@ -45,7 +45,10 @@ def _let_partners_frame(response):
 def embed(slug: str):
     """The embed page, for an <iframe> (static/embed.js inserts one)."""
     live, _ = _framed_by_partners(slug)
-    return cache_publicly(make_response(embed_page(live)), live.read_at)
+    language = campaign_language(live)
+    if language is None:  # not published in the address's language: the frame shows the campaign's own
+        return without_language()
+    return cache_publicly(make_response(embed_page(live, language)), live.read_at)
 
 
 def _thanks_in_the_frame(slug: str):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import abort, make_response, render_template
 from flask_babel import gettext as _
 
-from .. import campaigns, cards
+from .. import campaigns, cards, translations
+from ..campaign_page import answer_language
 from ..links import absolute_url
 from ..models import CampaignStatus
 from ..shared_pages import cache_publicly
@@ -20,8 +21,11 @@ def poster(slug: str):
     campaign = campaigns.campaign_by_slug(slug)
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         abort(404)
-    address = absolute_url("public.campaign_page", slug=campaign.slug)
+    # The poster, its text and the page its code leads to in this page's language.
+    language = answer_language(campaign)
+    address = absolute_url("public.campaign_page", language=language, slug=campaign.slug)
     short_address = address.split("://", 1)[-1]
     qr = cards.qr_svg(f"{address}?source=poster", _("QR code: a link to %(address)s", address=short_address))
     return cache_publicly(make_response(render_template(
-        "public/poster.html", campaign=campaign, qr=qr, short_address=short_address)))
+        "public/poster.html", campaign=translations.in_language(campaign, language), qr=qr,
+        short_address=short_address, page_languages=translations.page_languages(campaign))))

@@ -20,10 +20,11 @@ from flask import Response, abort, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import cards
+from .. import cards, formats, translations
 from ..built_once import BuiltOnce
+from ..campaign_page import answer_language
 from ..extensions import db
-from ..links import absolute_url
+from ..links import absolute_url, page_url
 from ..models import Campaign, CampaignStatus
 from ..page_reads import live_campaign
 from ..site_settings import site
@@ -62,12 +63,13 @@ def link_preview(campaign=None) -> LinkPreview | None:
     settings = site()
     if getattr(campaign, "status", None) == CampaignStatus.DRAFT:
         campaign = None  # a page about a draft (a stale link) says nothing of it
+    # In the page's own language: /es/c/x is the Spanish page's own address.
     if request.endpoint in _OWN_ADDRESS:
-        url = absolute_url(request.endpoint, **(request.view_args or {}))
+        url = page_url(request.endpoint, **(request.view_args or {}))
     elif campaign is not None:
-        url = absolute_url("public.campaign_page", slug=campaign.slug)
+        url = page_url("public.campaign_page", slug=campaign.slug)
     else:
-        url = absolute_url("public.index")
+        url = page_url("public.index")
     if campaign is None:
         return LinkPreview(
             url=url, site_name=settings.name, title="",
@@ -79,7 +81,7 @@ def link_preview(campaign=None) -> LinkPreview | None:
         url=url, site_name=settings.name, title=campaign.title,
         description=getattr(campaign, "summary", "") or getattr(campaign, "share_text", "") or campaign.title,
         image=absolute_url("public.media", name=image_name) if image_name
-        else absolute_url("public.campaign_card", slug=campaign.slug, v=campaign.edition),
+        else page_url("public.campaign_card", slug=campaign.slug, v=campaign.edition),
         image_alt=campaign.title, image_size=None if image_name else cards.CARD_SIZE)
 
 
@@ -105,12 +107,15 @@ def campaign_card(slug: str):
         abort(404)
     settings = site()
     shown = cards.rounded_count(live.count)
-    figure = f"{shown:,}" + ("+" if shown < live.count else "")
-    key = ("campaign", live.id, live.edition, figure, settings.version, str(get_locale()))
+    figure = formats.number(shown) + ("+" if shown < live.count else "")  # as the card's language writes it
+    # The title in the card's language (its address's, if the campaign is published in it).
+    language = answer_language(live)
+    key = ("campaign", live.id, live.edition, figure, settings.version, str(get_locale()), language)
 
     def draw() -> bytes:
         campaign = db.session.get(Campaign, live.id)
-        return cards.card_png(campaign.title, figure, _("have signed"), settings.name, settings.accent_colour)
+        title = translations.campaign_text(campaign, language).title
+        return cards.card_png(title, figure, _("have signed"), settings.name, settings.accent_colour)
 
     return _png(_CARDS.get(key, draw))
 

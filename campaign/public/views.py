@@ -1,6 +1,9 @@
 """Public pages: campaigns, signing, confirming, counts."""
 from __future__ import annotations
 
+import dataclasses
+from urllib.parse import quote
+
 from flask import (
     Blueprint,
     Response,
@@ -21,14 +24,25 @@ from .. import (
     campaigns,
     consents,
     counts,
+    locales,
     provenance,
     referrals,
     signing,
     subscriptions,
     time_zones,
     tokens,
+    translations,
 )
-from ..campaign_page import confirm_page, page_after_signing, public_page, render_campaign, thanks_page
+from ..campaign_page import (
+    answer_language,
+    campaign_language,
+    confirm_page,
+    page_after_signing,
+    public_page,
+    render_campaign,
+    summary_in_page_language,
+    thanks_page,
+)
 from ..campaigns import image_folder
 from ..extensions import csrf, limiter
 from ..models import Campaign, CampaignStatus, Kind, SignatureStatus, utcnow
@@ -75,23 +89,72 @@ signing_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SIGN"
                                      key_func=_per_campaign_ip)
 
 
+@bp.url_value_preprocessor
+def _in_the_campaigns_language(endpoint: str | None, values: dict | None) -> None:
+    """A campaign's pages whose address names no language are in the
+    campaign's own default language, and each of its pages offers the
+    languages it is published in (see locales)."""
+    slug = (values or {}).get("slug")
+    if not isinstance(slug, str):
+        return
+    # The read the page itself makes next (kept for PUBLIC_LIVE_SECONDS): no statement more.
+    live = live_campaign(slug, with_signers=endpoint == "public.campaign_page")
+    if live is not None:
+        locales.use_language(live.default_language)
+        locales.offer_languages(translations.page_languages(live))
+
+
 @bp.get("/")
 def index():
-    """Every live campaign with its count, so a visitor can pick one."""
+    """Every live campaign with its count, so a visitor can pick one. At
+    ``/``, a first-time visitor whose browser prefers another language we
+    have is sent to that language's front page."""
+    languages = locales.site_languages()
+    elsewhere = locales.redirect_by_accept_language(languages)
+    if elsewhere is not None:
+        return elsewhere
     live = campaigns.live_campaigns()
-    return render_template("public/index.html", campaigns=live,
-                           counts=counts.signature_counts([c.id for c in live]))
+    return locales.vary_by_accept_language(make_response(render_template(
+        "public/index.html", campaigns=translations.listed_in(live, locales.page_language()),
+        counts=counts.signature_counts([c.id for c in live]))), languages)
 
 
 @bp.get("/c/<slug>")
 def campaign_page(slug: str):
     """The campaign: its pledge, story, count and the signing form. The same
-    for every visitor, so a CDN may keep it for a few seconds."""
-    page = public_page(slug)
-    if page is None:
+    for every visitor, so a CDN may keep it for a few seconds. At its
+    address without a language, a visitor whose browser prefers another of
+    the campaign's languages is sent to the page in it."""
+    live = live_campaign(slug)
+    if live is None or not live.is_public:
         abort(404)
-    body, read_at = page
-    return cache_publicly(make_response(body), read_at)
+    languages = translations.page_languages(live)
+    elsewhere = locales.redirect_by_accept_language(languages)
+    if elsewhere is not None:
+        return elsewhere
+    language = campaign_language(live)
+    if language is None:
+        return without_language()
+    body, read_at = public_page(live, language)
+    return locales.vary_by_accept_language(cache_publicly(make_response(body), read_at), languages)
+
+
+def without_language():
+    """A 302 to this page's address without the language it names: the
+    campaign is not published in that language (or no longer is), and its
+    page is never shown half in one language and half in another."""
+    root = request.environ.get(locales.SITE_ROOT, request.script_root).rstrip("/")
+    query = request.query_string.decode("latin-1")
+    return redirect(root + quote(request.path, safe="/:@!$&'()*+,;=-._~") + (f"?{query}" if query else ""), 302)
+
+
+def _not_in_this_language(slug: str):
+    """For a page of campaign ``slug`` at an address naming a language it
+    is not published in: the redirect to the address without it (see
+    without_language); else None."""
+    live = live_campaign(slug, with_signers=False)
+    return without_language() if live is not None and live.is_public and campaign_language(live) is None \
+        else None
 
 
 def _refuse_forged(form) -> None:
@@ -145,7 +208,9 @@ def take_signature(slug: str, sent_back, thanks, provenance_of):
     terms = signing.signing_terms(slug)
     if terms is None or not terms.is_open:
         abort(404)
-    form = sign_form_class(terms.questions, terms.asks)(postcode_required=terms.postcode_required)
+    language = answer_language(terms)
+    shown = _terms_in(terms, language)
+    form = sign_form_class(shown.questions, shown.asks, language)(postcode_required=terms.postcode_required)
     valid = form.validate()
     _refuse_forged(form)
     if terms.freeze_over(utcnow()):
@@ -169,11 +234,37 @@ def take_signature(slug: str, sent_back, thanks, provenance_of):
             **pledge_details(form),
             **_freeze_details(form, terms),
             provenance=provenance_of(),
-            consent_texts=consents.texts_shown(terms, form),
+            consent_texts=consents.texts_shown(shown, form),
+            language=signing_language(terms),
         ),
         ip=request.remote_addr,
     )
     return _thanks_to(page, terms.id, form.email.data)
+
+
+def _terms_in(terms: signing.SigningTerms, language: str) -> signing.SigningTerms:
+    """The terms as the page in ``language`` words them: the pledge and the
+    date question (the form's questions carry their own words, and the
+    choices a signer sends stay the default language's). What is read of
+    a translation is kept per edition (see translations.campaign_text)."""
+    if language == terms.default_language:
+        return terms
+    live = live_campaign(terms.slug, with_signers=False)
+    if live is None:
+        return terms
+    text = translations.campaign_text(live, language)
+    asks = terms.asks
+    if asks is not None and asks.date_question is not None:
+        asks = dataclasses.replace(asks, date_question=text.date_question or asks.date_question)
+    return dataclasses.replace(terms, pledge_text=text.pledge_text or terms.pledge_text, asks=asks)
+
+
+def signing_language(campaign) -> str:
+    """The language a signature or business pledge is made in: the page's
+    (the first segment of its path), if the campaign is published in it;
+    else the campaign's default. Its emails are written in it."""
+    language = locales.page_language()
+    return translations.language_of(campaign, language if language in locales.LANGUAGES else None)
 
 
 def _freeze_details(form, terms: signing.SigningTerms) -> dict:
@@ -188,7 +279,9 @@ def _freeze_details(form, terms: signing.SigningTerms) -> dict:
 def _freeze_over(slug: str):
     """A sign POST after the freeze ended everywhere: said plainly, with the
     way to its result; nothing is stored."""
-    response = make_response(render_template("public/freeze_over.html", campaign=_public_campaign(slug)), 410)
+    campaign = _public_campaign(slug)
+    response = make_response(render_template("public/freeze_over.html", campaign=translations.in_language(
+        campaign, answer_language(campaign)), page_languages=translations.page_languages(campaign)), 410)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -197,7 +290,7 @@ def _freeze_over(slug: str):
 def thanks(slug: str):
     """After signing: check your email, and share the campaign meanwhile.
     The same for everyone: it names no address."""
-    return page_after_signing(slug, "public/thanks.html") or abort(404)
+    return _not_in_this_language(slug) or page_after_signing(slug, "public/thanks.html") or abort(404)
 
 
 @bp.post("/c/<slug>/resend")
@@ -254,6 +347,7 @@ def join_as_business(slug: str):
             company_size=form.company_size.data,
             pause_start=pause_start,
             pause_end=pause_end,
+            language=signing_language(campaign),
         ),
         ip=request.remote_addr,
     )
@@ -263,7 +357,7 @@ def join_as_business(slug: str):
 @bp.get("/c/<slug>/business/thanks")
 def business_thanks(slug: str):
     """After pledging: look for the confirmation link in the contact inbox."""
-    return page_after_signing(slug, "public/business_thanks.html") or abort(404)
+    return _not_in_this_language(slug) or page_after_signing(slug, "public/business_thanks.html") or abort(404)
 
 
 @bp.route("/business/confirm/<token>", methods=["GET", "POST"])
@@ -345,18 +439,20 @@ def confirm(token: str):
         else:
             page = signing.confirmation_page(signature_id)
             if page is not None and page.status == SignatureStatus.PENDING and page.refusal is None:
+                page, languages = _in_page_language(page)
                 form = confirm_form_class(page.campaign.asks)()  # labelled as the campaign asks
                 form.validate()
-                return confirm_page(page.campaign, form, 422)
+                return confirm_page(page.campaign, form, 422, languages)
     if page is None:
         abort(404)
+    page, languages = _in_page_language(page)
     if page.refusal is not None:
         return render_template("public/confirm_refused.html", campaign=page.campaign, refusal=page.refusal.value,
-                               days=current_app.config["CONFIRM_LINK_DAYS"]), 410
+                               days=current_app.config["CONFIRM_LINK_DAYS"], page_languages=languages or None), 410
     if page.status == SignatureStatus.PENDING:
         if request.method == "GET":
             form = confirm_form_class(page.campaign.asks)(data=vars(page.choices) if page.choices else None)
-        return confirm_page(page.campaign, form)
+        return confirm_page(page.campaign, form, page_languages=languages)
     # The signer's own link, in the share buttons too: whoever signs
     # through them counts as theirs.
     own = referrals.share_link(signature_id) if page.status == SignatureStatus.CONFIRMED else None
@@ -369,9 +465,17 @@ def confirm(token: str):
         own_link=own,
         impact_url=url_for(".impact", slug=page.campaign.slug, token=tokens.token_for(tokens.IMPACT, signature_id))
         if own else None,
+        page_languages=languages or None,
     ))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _in_page_language(page: signing.ConfirmationPage) -> tuple[signing.ConfirmationPage, list[str]]:
+    """The confirmation page with its campaign in the page's language (see
+    summary_in_page_language), and the campaign's languages."""
+    summary, languages = summary_in_page_language(page.campaign)
+    return dataclasses.replace(page, campaign=summary), languages
 
 
 @bp.get("/c/<slug>/impact/<token>")
@@ -399,7 +503,7 @@ def unsubscribe(token: str):
     if waiting is not None:
         waiting = [(title, url_for(".confirm", token=tokens.token_for(tokens.CONFIRM, signature_id)))
                    for title, signature_id in waiting]
-    response = make_response(render_template("public/unsubscribe.html", campaign=signature.campaign,
+    response = make_response(render_template("public/unsubscribe.html", campaign=_as_read(signature.campaign),
                                               waiting=waiting))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -419,4 +523,10 @@ def unsubscribe_now(token: str):
         subscriptions.stop_all_email(signature)
     else:
         subscriptions.unsubscribe(signature)
-    return render_template("public/unsubscribed.html", campaign=signature.campaign, scope=scope)
+    return render_template("public/unsubscribed.html", campaign=_as_read(signature.campaign), scope=scope)
+
+
+def _as_read(campaign: Campaign) -> translations.CampaignInLanguage:
+    """The campaign in this page's language (the emailed link carries the
+    signer's), or its own."""
+    return translations.in_language(campaign, translations.language_of(campaign, locales.page_language()))

@@ -13,11 +13,13 @@
   }
 
   // Times in the viewer's own zone. Without this the page says the time in
-  // UTC, labelled as such; with it, the label says "Your time".
+  // UTC, labelled as such; with it, the label says "Your time", and the time
+  // is written in the page's language (its digits as the server wrote them).
+  var locale = document.documentElement.lang ? document.documentElement.lang + "-u-nu-latn" : undefined;
   document.querySelectorAll("time[data-local]").forEach(function (el) {
     var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) { return; }
-    el.textContent = when.toLocaleString(undefined, {
+    el.textContent = when.toLocaleString(locale, {
       weekday: "long", day: "numeric", month: "long", year: "numeric",
       hour: "2-digit", minute: "2-digit", timeZoneName: "short"
     });
@@ -71,9 +73,13 @@
   var IDLE_MS = 10 * 60 * 1000;
   var tallies = Array.prototype.slice.call(document.querySelectorAll("[data-count-url]"));
   if (tallies.length && window.fetch) {
-    var number = function (value) { return value.toLocaleString("en"); };
-    var show = function (el, value) {
-      var text = number(value);
+    // Written as the page wrote its count: groups of three digits with the
+    // separator of the page's language (the tally's data-thousands).
+    var number = function (value, separator) {
+      return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, separator);
+    };
+    var show = function (el, value, separator) {
+      var text = number(value, separator);
       if (el && el.textContent !== text) { el.textContent = text; }
     };
     // A milestone is the goal the page was showing, or a round number from
@@ -95,6 +101,7 @@
       var note = tally.querySelector("[data-milestone]");
       var count = Number(tally.getAttribute("data-count-number")) || 0;
       var goal = Number(tally.getAttribute("data-goal-number")) || 0;
+      var separator = tally.getAttribute("data-thousands") || ",";
       var announced = {};
       var announce = function (was, now, goalWas) {
         var milestone = 0, template = null;
@@ -107,7 +114,7 @@
         }
         if (!milestone || !template || !note || announced[milestone]) { return; }
         announced[milestone] = true;
-        note.textContent = template.replace("{number}", number(milestone));
+        note.textContent = template.replace("{number}", number(milestone, separator));
       };
       return function () {
         fetch(url, { headers: { "Accept": "application/json" } })
@@ -117,8 +124,8 @@
             if (data.signatures > count) { announce(count, data.signatures, goal); }
             count = data.signatures;
             goal = data.goal;
-            show(countEl, data.signatures);
-            show(goalEl, data.goal);
+            show(countEl, data.signatures, separator);
+            show(goalEl, data.goal, separator);
             if (bar && (bar.max !== data.goal || bar.value !== data.signatures)) {
               bar.max = data.goal;
               bar.value = data.signatures;

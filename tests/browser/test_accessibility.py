@@ -86,6 +86,8 @@ def test_every_public_page_passes_axe(app, page, smtp, deliver):
         closed = make_campaign(title="A closed pledge", status=CampaignStatus.CLOSED).slug
         # Signed and confirmed below: the demo campaigns may ask more than a name and an address.
         plain = make_campaign(title="A plain pledge").slug
+        # The language switcher, and a page written right to left.
+        worded = make_campaign(title="A pledge in three languages", published_languages=["es", "ar"]).slug
         refused = make_campaign(title="Closes before you confirm")
         signing.sign(refused, signing.Pledge("Late", "Signer", "late@example.com", "GB", None, False, False))
         late_id = db.session.execute(select(Signature.id).where(Signature.campaign_id == refused.id)).scalar_one()
@@ -107,6 +109,9 @@ def test_every_public_page_passes_axe(app, page, smtp, deliver):
     axe.visit(f"/c/{demos[Kind.PLEDGE]}/thanks", "the shared thank-you page")
     axe.visit(f"/c/{demos[Kind.BOYCOTT]}/business/thanks", "the business thank-you page")
     axe.visit("/c/no-such-campaign", "the 404 page")
+    axe.visit(f"/es/c/{worded}", "a campaign page in Spanish")
+    axe.visit(f"/ar/c/{worded}", "a campaign page in Arabic, right to left")
+    axe.visit("/ar/", "the list of campaigns in Arabic")
     axe.visit(f"/confirm/{late_token}", "a confirmation link for a closed campaign")
 
     axe.visit(f"/c/{plain}/embed", "the embed page")
@@ -236,7 +241,7 @@ def _organiser_world(app) -> list[dict]:
                                                                  "email_opt_in": "Email me updates about this campaign"}))
             arguments = {"slug": campaign.slug, "invalidation_id": batch.id, "organiser_id": other.id,
                          "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
-                         "business_id": 0}
+                         "business_id": 0, "language": "es"}
             if kind == Kind.BOYCOTT:
                 businesses.join_as_business(campaign, businesses.BusinessPledge(
                     "Acme Ltd", "https://acme.example", "ads@acme.example", "10-49"))
@@ -299,6 +304,16 @@ def test_every_organiser_page_passes_axe(app, page):
     press(page, "Save")
     expect(page.get_by_role("alert")).to_be_visible()
     axe.check("the campaign form sent back with errors")
+
+    page.goto(f"/organiser/c/{slug}/languages/ar")
+    axe.check("a translation into Arabic, beside the campaign's own words")
+    field(page, "Title").fill("x" * 201)
+    press(page, "Save the translation")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("a translation sent back with errors")
+    press(page, "Publish")
+    expect(page.get_by_role("alert")).to_be_visible()
+    axe.check("publishing a translation with fields missing")
 
     page.goto(f"/organiser/c/{slug}/signatures?email_domain=example.com")
     axe.check("the signatures found by a search")

@@ -31,7 +31,8 @@ def day(n: int) -> dt.date:
 
 
 def long_day(d: dt.date) -> str:
-    return f"{d.day} {d:%B %Y}"
+    """A day as the English pages write it: July 1, 2026."""
+    return f"{d:%B} {d.day}, {d.year}"
 
 
 def fits_the_phone(page) -> bool:
