@@ -96,6 +96,14 @@ def message_id_domain() -> str:
     return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
 
 
+def subject_header(subject: str) -> str:
+    """The Subject header's value: one line of text as encoded words,
+    folded to fit after "Subject: " (folded without the name, a long Arabic
+    subject began with an empty line, which readers show as a leading
+    space)."""
+    return Header(one_line(subject), "utf-8", header_name="Subject").encode()
+
+
 # --- One message, built whole (rare kinds) -------------------------------------
 
 class _Message(Message):
@@ -116,7 +124,7 @@ _SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")
 def single_email(recipient: str, subject: str, text: str, html: str | None,
                  headers: dict | None = None) -> OutgoingEmail:
     """A message built whole, for kinds that send one at a time."""
-    message = _Message(subject=one_line(subject), recipients=[recipient], body=text, html=html,
+    message = _Message(subject=subject_header(subject), recipients=[recipient], body=text, html=html,
                        extra_headers=headers or None, sender=sender())
     return OutgoingEmail(parseaddr(message.sender)[1], [recipient], message.as_bytes(), message.msgId)
 
@@ -157,7 +165,7 @@ class MailMerge:
         from_ = sender()
         self.sender_address = parseaddr(from_)[1]
         message = MIMEMultipart("alternative")
-        message["Subject"] = Header(one_line(subject), "utf-8").encode()
+        message["Subject"] = subject_header(subject)
         message["From"] = _encode_address(from_)
         message["To"] = _TO.decode()
         message["Date"] = _DATE.decode()

@@ -526,3 +526,21 @@ def test_the_link_to_ones_data_comes_in_the_language_it_was_asked_in(app, client
     assert re.search(rf"{re.escape(SITE)}/ar/my-data/[\w.-]+", email.text)
     assert '<html lang="ar" dir="rtl">' in email.html
     assert email.message["Content-Language"] == "ar"
+
+
+@pytest.mark.parametrize("subject", [
+    "رابطكم إلى البيانات التي يحتفظ بها Campaign site عنكم",
+    "Tu enlace a los datos que Campaign site guarda sobre ti: consúltalos, descárgalos o bórralos",
+    "A subject in plain English that is long enough to be folded over two lines of the header",
+])
+def test_a_long_subject_in_any_script_reads_as_written(app, subject):
+    """Folded without its name, a long Arabic subject began with an empty
+    line, which mail readers show as a leading space."""
+    from email import message_from_bytes, policy
+
+    from campaign.mail_merge import MailMerge, single_email
+    with app.app_context():
+        built = [single_email("ana@example.com", subject, "text", "<p>html</p>"),
+                 MailMerge(subject, "text", "<p>html</p>", ()).message("ana@example.com", {})]
+    for email in built:
+        assert message_from_bytes(email.raw, policy=policy.default)["Subject"] == subject
