@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
-from sqlalchemy import select
+from sqlalchemy import JSON, String, Text, select
 
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, Kind
@@ -254,3 +254,22 @@ def at_once(app, work, workers: int = 4) -> list:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, range(workers)))
+
+
+def personal_traces(needles: list[str]) -> list[tuple[str, str, str]]:
+    """(table, column, value) of every text cell of every table that holds
+    one of ``needles`` (case and spaces aside): what a test of erasing or
+    anonymising expects to find nothing of."""
+    db.session.expire_all()
+    wanted = [re.sub(r"\s", "", needle).lower() for needle in needles]
+    found = []
+    for table in db.metadata.sorted_tables:
+        columns = [column for column in table.columns if isinstance(column.type, String | Text | JSON)]
+        if not columns:
+            continue
+        for row in db.session.execute(select(*columns)).all():
+            for column, value in zip(columns, row, strict=True):
+                folded = re.sub(r"\s", "", str(value)).lower()
+                if value is not None and any(needle in folded for needle in wanted):
+                    found.append((table.name, column.name, str(value)[:80]))
+    return found

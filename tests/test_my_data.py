@@ -20,7 +20,7 @@ import time
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import JSON, String, Text, func, insert, select
+from sqlalchemy import func, insert, select
 
 from campaign import (
     broadcasts,
@@ -65,6 +65,7 @@ from .builders import (
     fan_out_all,
     make_campaign,
     make_organiser,
+    personal_traces,
     sign,
 )
 from .conftest import _empty_tables, make_app
@@ -670,25 +671,6 @@ def test_presses_at_once_withdraw_one_signature_once(app, client, smtp, deliver)
 NAME, FAMILY, EMAIL, POSTCODE = "Zebedee", "Quillfeather", "Zebedee.Q+petitions@Quillfeather.example.org", "ZQ9 9QZ"
 
 
-def text_columns(table):
-    return [column for column in table.columns if isinstance(column.type, (String, Text, JSON))]
-
-
-def personal_traces(needles: list[str]) -> list[tuple[str, str, str]]:
-    """(table, column, value) of every text cell of every table holding one of ``needles``."""
-    db.session.expire_all()
-    wanted = [re.sub(r"\s", "", needle).lower() for needle in needles]
-    found = []
-    for table in db.metadata.sorted_tables:
-        columns = text_columns(table)
-        if not columns:
-            continue
-        for row in db.session.execute(select(*columns)).all():
-            for column, value in zip(columns, row, strict=True):
-                folded = re.sub(r"\s", "", str(value)).lower()
-                if value is not None and any(needle in folded for needle in wanted):
-                    found.append((table.name, column.name, str(value)[:80]))
-    return found
 
 
 def test_erasing_leaves_nothing_of_the_signer_but_their_anonymous_count(app, client, smtp, deliver):

@@ -13,7 +13,7 @@ import re
 
 import pytest
 from babel.dates import format_date, format_time
-from sqlalchemy import JSON, String, Text, func, select, update
+from sqlalchemy import func, select, update
 
 from campaign import broadcasts, campaigns, counts, exports, moderation, outbox, questions, retention, signing
 from campaign.extensions import db
@@ -41,6 +41,7 @@ from .builders import (
     log_in,
     make_campaign,
     make_organiser,
+    personal_traces,
     sign,
 )
 
@@ -229,26 +230,6 @@ def test_an_invalidation_undone_after_anonymising_counts_again_without_a_clash(c
 NAME, FAMILY, EMAIL, POSTCODE = "Zebedee", "Quillfeather", "Zebedee.Q+petitions@Quillfeather.example.org", "ZQ9 9QZ"
 
 
-def text_columns(table):
-    return [column for column in table.columns if isinstance(column.type, (String, Text, JSON))]
-
-
-def personal_traces(needles: list[str]) -> list[tuple[str, str, str]]:
-    """(table, column, value) of every text cell of every table that holds
-    one of ``needles`` (case and spaces aside)."""
-    db.session.expire_all()
-    wanted = [re.sub(r"\s", "", needle).lower() for needle in needles]
-    found = []
-    for table in db.metadata.sorted_tables:
-        columns = text_columns(table)
-        if not columns:
-            continue
-        for row in db.session.execute(select(*columns)).all():
-            for column, value in zip(columns, row):
-                folded = re.sub(r"\s", "", str(value)).lower()
-                if value is not None and any(needle in folded for needle in wanted):
-                    found.append((table.name, column.name, str(value)[:80]))
-    return found
 
 
 def test_nothing_personal_survives_in_any_table(app, client, smtp, deliver, clock):
