@@ -97,15 +97,19 @@ def comes_from_this_site() -> bool:
 
 
 class PageCSRF(CSRF):
-    """WTForms CSRF with the shared page token and the same-site check."""
+    """WTForms CSRF with the shared page token and the same-site check.
+    ``scope``: what the token is for (default: the request's campaign); a
+    subclass names its own pages' scope."""
+
+    scope: str | None = None
 
     def generate_csrf_token(self, csrf_token_field) -> str:
-        return page_token()
+        return page_token(self.scope)
 
     def validate_csrf_token(self, form, field) -> None:
         if not comes_from_this_site():
             raise ValidationError(_l("This form was sent from another site."))
-        if not page_token_is_valid(field.data):
+        if not page_token_is_valid(field.data, self.scope):
             raise ValidationError(_l("This form has expired."))
 
 

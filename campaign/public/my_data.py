@@ -19,12 +19,12 @@ from __future__ import annotations
 from flask import Response, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange
 
 from .. import my_data as own_data
 from ..extensions import csrf, limiter
 from ..public_forms import PublicForm
-from ..shared_pages import PageCSRF, comes_from_this_site, page_token, page_token_is_valid
+from ..shared_pages import PageCSRF, page_token
 from ..validation import EmailAddress, strip
 from .views import _per_ip, _refuse_forged, bp
 
@@ -33,14 +33,7 @@ SCOPE = "my-data"
 
 
 class _MyDataCSRF(PageCSRF):
-    def generate_csrf_token(self, csrf_token_field) -> str:
-        return page_token(SCOPE)
-
-    def validate_csrf_token(self, form, field) -> None:
-        if not comes_from_this_site():
-            raise ValidationError(_l("This form was sent from another site."))
-        if not page_token_is_valid(field.data, SCOPE):
-            raise ValidationError(_l("This form has expired."))
+    scope = SCOPE
 
 
 class MyDataForm(PublicForm):
