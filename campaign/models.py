@@ -257,6 +257,8 @@ class Signature(db.Model):
         # The dashboard's reminder figures read only the signatures reminded.
         Index("ix_signature_campaign_reminded", "campaign_id", "confirm_reminded_at",
               sqlite_where=REMINDED, postgresql_where=REMINDED),
+        # The API lists a campaign's signatures by keyset on (modified_at, id).
+        Index("ix_signature_campaign_modified", "campaign_id", "modified_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -332,6 +334,9 @@ class Signature(db.Model):
     # The language the signer signed in (see locales): their emails are
     # written in it. None: from before languages, the campaign's default.
     language: Mapped[str | None] = mapped_column(String(8))
+    # When anything about it last changed (every UPDATE sets it): what the
+    # API's incremental sync filters and pages on (see api).
+    modified_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
 
@@ -666,6 +671,82 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A webhook event's endpoint (see webhooks); None for an email.
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True)
+
+
+class ApiKey(db.Model):
+    """An organiser's key to the API (see api_keys): shown once, kept only
+    as a hash, limited to some campaigns and some permissions."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The first characters of the key, to recognise it by on the screen.
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated permissions: read_counts, read_signers, write_signatures,
+    # confirm_signatures (write signatures already confirmed; audited).
+    permissions: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    organiser: Mapped[Organiser] = relationship()
+    campaigns: Mapped[list[Campaign]] = relationship(secondary="api_key_campaign", order_by="Campaign.id")
+
+
+class ApiKeyCampaign(db.Model):
+    __tablename__ = "api_key_campaign"
+
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+
+
+class WebhookEndpoint(db.Model):
+    """Where a campaign's events are POSTed (see webhooks)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    # The signing secret: needed to sign every delivery, so kept as it is;
+    # shown to the organiser once.
+    secret: Mapped[str] = mapped_column(String(100))
+    # The events it receives, space-separated with a space at each end
+    # (" signature.confirmed campaign.milestone "), so one LIKE finds them.
+    events: Mapped[str] = mapped_column(String(400))
+    description: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class WebhookAttempt(db.Model):
+    """One try at delivering a webhook event: the endpoint's delivery log."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_endpoint_id", "endpoint_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column(Integer)
+    # The HTTP status; None when no answer came (refused, timed out...).
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    # The start of the answer's body, at most 1 KB.
+    response: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class Organiser(UserMixin, db.Model):

@@ -12,7 +12,7 @@ retry-dead`. A transport being down delays messages; it never loses them.
 The engine knows no kind of message. Each **kind** is registered by the
 module that owns it (``register_kind``) and says how to load what a batch of
 its messages needs, whether each is still wanted at send time, and how to
-render it; its **transport** (SMTP, ``campaign.smtp``; an HTTP POST later)
+render it; its **transport** (SMTP, ``campaign.smtp``; an HTTP POST, ``campaign.webhooks``)
 delivers what it renders. Work that makes messages in bulk (an update's
 fan-out, milestones) registers as a **producer** and runs once per turn of
 the worker, before delivery."""
@@ -77,6 +77,9 @@ class MessageKind:
     # The message, in the form its transport sends.
     render: Callable[[Any, Delivery], Any]
     transport: str = "smtp"
+    # How long a message that keeps failing for a while is retried (from its
+    # created_at) before it becomes a dead letter; None: OUTBOX_MAX_ATTEMPTS tries.
+    retry_for: dt.timedelta | None = None
     # The mailbox rules (see ``mailboxes``): not sent to a mailbox that
     # stopped all email...
     suppressible: bool = True
@@ -87,6 +90,8 @@ class MessageKind:
 
 _kinds: dict[str, MessageKind] = {}
 _transports: dict[str, Callable[[], Connection]] = {}
+# Transports held to OUTBOX_RATE_PER_SECOND (a mail relay's limit).
+_paced: set[str] = set()
 _producers: list[Callable[[], bool]] = []
 
 
@@ -95,9 +100,14 @@ def register_kind(kind: MessageKind) -> MessageKind:
     return kind
 
 
-def register_transport(name: str, connect: Callable[[], Connection]) -> None:
-    """``connect`` makes a connection (not yet open) for one batch."""
+def register_transport(name: str, connect: Callable[[], Connection], paced: bool = True) -> None:
+    """``connect`` makes a connection (not yet open) for one batch; a
+    ``paced`` transport sends at most OUTBOX_RATE_PER_SECOND messages."""
     _transports[name] = connect
+    if paced:
+        _paced.add(name)
+    else:
+        _paced.discard(name)
 
 
 def register_producer(produce: Callable[[], bool]) -> Callable[[], bool]:
@@ -115,20 +125,20 @@ def kind_names() -> list[str]:
 # --- Writing ------------------------------------------------------------------
 
 _QUEUED_COLUMNS = ["kind", "recipient", "subject", "body_text", "body_html", "headers", "signature_id",
-                   "update_id", "business_id", "status", "created_at", "due_at", "attempts"]
+                   "update_id", "business_id", "webhook_endpoint_id", "status", "created_at", "due_at", "attempts"]
 
 
 def queue_from(kind, recipient, *, at, signature_id=None, update_id=None, business_id=None, subject="",
-               body_text="", body_html=None, headers=None, where=None, order_by=None):
+               body_text="", body_html=None, headers=None, webhook_endpoint_id=None, where=None, order_by=None):
     """The one writer of outbox rows: INSERT ... SELECT of queued messages.
     Every argument may be a column (of a CTE, or of the ``signature`` table
     with ``where`` choosing its rows and ``order_by`` their order: one
     message per row) or a bound value;
     plain Python values become literals. ``signature_id``, ``update_id`` and
-    ``business_id`` are references for the message's kind to load; the
-    engine does not read them."""
+    ``business_id`` (and a webhook's ``webhook_endpoint_id``) are references
+    for the message's kind to load; the engine does not read them."""
     values = [kind, recipient, subject, body_text, body_html, headers, signature_id, update_id, business_id,
-              OutboxStatus.QUEUED.value, at, at, 0]
+              webhook_endpoint_id, OutboxStatus.QUEUED.value, at, at, 0]
     table = OutboxMessage.__table__
     rows = select(*(value if _is_sql(value) else literal(value, table.c[column].type)
                     for column, value in zip(_QUEUED_COLUMNS, values, strict=True)))
@@ -167,8 +177,10 @@ class Delivery:
     signature_id: int | None
     update_id: int | None
     business_id: int | None
+    webhook_endpoint_id: int | None
     status: str
     attempts: int
+    created_at: dt.datetime
     due_at: dt.datetime
     claimed_by: str | None
     last_error: str | None = None
@@ -256,10 +268,16 @@ def _settle(row: Delivery, status: OutboxStatus, error: str | None = None) -> No
 
 def _retry_later(row: Delivery, error: str, now: dt.datetime, result: BatchResult) -> None:
     """Schedule another attempt with exponential backoff and jitter, or keep
-    the row as a dead letter once its attempts have run out."""
+    the row as a dead letter once its attempts (or its kind's time to keep
+    retrying) have run out."""
     config = current_app.config
     row.claimed_by = None
-    if row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+    kind = _kinds.get(row.kind)
+    if kind is not None and kind.retry_for is not None:
+        given_up = now - row.created_at >= kind.retry_for
+    else:
+        given_up = row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]
+    if given_up:
         _settle(row, OutboxStatus.FAILED, error)
         result.failed += 1
         return
@@ -273,6 +291,7 @@ def _retry_later(row: Delivery, error: str, now: dt.datetime, result: BatchResul
 class _Route:
     """One transport's connection for a batch, opened when first needed."""
 
+    name: str
     connect: Callable[[], Connection]
     connection: Connection | None = None
     reconnected: bool = False
@@ -302,14 +321,15 @@ def deliver_batch(worker_id: str | None = None) -> BatchResult:
                 _retry_later(row, f"no kind or transport {name!r} in this worker", utcnow(), result)
             continue
         loaded[name] = kind.load(kind_rows)
-        route = routes.setdefault(kind.transport, _Route(_transports[kind.transport]))
+        route = routes.setdefault(kind.transport, _Route(kind.transport, _transports[kind.transport]))
         route.rows.extend(kind_rows)
     pace = _Pace(current_app.config["OUTBOX_RATE_PER_SECOND"])
+    unpaced = _Pace(0)
     refused = _refusals([row for route in routes.values() for row in route.rows], loaded)
     for route in routes.values():
         route.rows.sort(key=lambda r: r.id)
         try:
-            _deliver_route(route, loaded, pace, result, refused)
+            _deliver_route(route, loaded, pace if route.name in _paced else unpaced, result, refused)
         finally:
             if route.connection is not None:
                 route.connection.close()
@@ -323,7 +343,9 @@ def _refusals(rows: list[Delivery], loaded: dict) -> dict[int, str]:
     back. A capped message spends its mailbox's allowance on its first
     attempt only, in the order the batch sends them."""
     refused: dict[int, str] = {}
-    mailbox = {row.id: mailboxes.mailbox_of(row.recipient) for row in rows}
+    # Only emails have mailboxes (a webhook's recipient is its endpoint).
+    mailbox = {row.id: mailboxes.mailbox_of(row.recipient) for row in rows
+               if _kinds[row.kind].suppressible or _kinds[row.kind].capped}
     suppressed = mailboxes.suppressed(mailbox.values())
     capped = []
     for row in sorted(rows, key=lambda r: r.id):
@@ -512,10 +534,19 @@ def retry_dead(kind: str | None = None) -> int:
     condition = [OutboxMessage.status == OutboxStatus.FAILED]
     if kind:
         condition.append(OutboxMessage.kind == kind)
-    revived = db.session.execute(
-        update(OutboxMessage).where(*condition)
-        .values(status=OutboxStatus.QUEUED, attempts=0, due_at=utcnow(), lease_until=None, claimed_by=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    revived = revive(*condition)
     db.session.commit()
     return revived
+
+
+def revive(*condition) -> int:
+    """Put the dead letters matching ``condition`` back in the queue, due
+    now, their attempts (and a kind's time to keep retrying) counted afresh;
+    the caller commits. Returns how many."""
+    now = utcnow()
+    return db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED, *condition)
+        .values(status=OutboxStatus.QUEUED, attempts=0, created_at=now, due_at=now, lease_until=None,
+                claimed_by=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -198,7 +198,8 @@ def _insert_signature():
                                          table.c.status.in_(LIVE_STATUSES))
                 .scalar_subquery())
     values = {column: bindparam(column) for column in _SIGNATURE_VALUES}
-    return (insert(table).values({**values, "referred_by_id": referrer})
+    # Set here, not by the column's default: in a CTE no Python default runs.
+    return (insert(table).values({**values, "referred_by_id": referrer, "modified_at": bindparam("created_at")})
             .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"], index_where=LIVE_SIGNATURE)
             .returning(table.c.id, table.c.campaign_id, table.c.email_opt_in, table.c.email, table.c.created_at))
 
@@ -293,7 +294,8 @@ def _sign_again_update():
         )
         .values(**replaced,
                 emails_sent=case((allowed, signature.c.emails_sent + 1), else_=signature.c.emails_sent),
-                last_emailed_at=case((allowed, bindparam("now")), else_=signature.c.last_emailed_at))
+                last_emailed_at=case((allowed, bindparam("now")), else_=signature.c.last_emailed_at),
+                modified_at=bindparam("now"))
         .returning(signature.c.id, signature.c.status, signature.c.email,
                    func.coalesce(signature.c.last_emailed_at == bindparam("now"), false()).label("claimed"))
     )
@@ -345,7 +347,7 @@ def _resend_update():
             signature.c.emails_sent < bindparam("cap"),
             or_(signature.c.last_emailed_at.is_(None), signature.c.last_emailed_at < bindparam("quiet_since")),
         )
-        .values(emails_sent=signature.c.emails_sent + 1, last_emailed_at=bindparam("now"))
+        .values(emails_sent=signature.c.emails_sent + 1, last_emailed_at=bindparam("now"), modified_at=bindparam("now"))
         .returning(signature.c.id, signature.c.status, signature.c.email)
     )
 
@@ -474,7 +476,7 @@ def _confirm_update():
                _link_sent_at(table) >= bindparam("expired_before"),
                exists(select(campaign.c.id).where(campaign.c.id == table.c.campaign_id,
                                                   campaign.c.status == CampaignStatus.LIVE.value)))
-        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"),
+        .values(status=bindparam("confirmed"), confirmed_at=bindparam("now"), modified_at=bindparam("now"),
                 reason_status=bindparam("new_reason_status", type_=table.c.reason_status.type),
                 **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in _CHOICES},
                 time_zone=func.coalesce(bindparam("new_time_zone", type_=table.c.time_zone.type), table.c.time_zone))
