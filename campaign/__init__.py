@@ -56,6 +56,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
         )
     check_secret_key(app)
     check_limit_store(app)
+    check_webhook_relaxation(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Fail fast when the server is away, rather than hang a worker.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -106,6 +107,16 @@ def check_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
+def check_webhook_relaxation(app: Flask) -> None:
+    """Webhooks may reach private addresses only in tests (their receiver
+    is on 127.0.0.1): anywhere else that would let an endpoint's URL reach
+    the site's own network."""
+    if app.config.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES") and not app.testing:
+        raise ConfigurationError(
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES is for the test suite only: it lets webhooks reach loopback and "
+            "private network addresses. Unset it.")
+
+
 def check_limit_store(app: Flask) -> None:
     """Rate limits kept in each process's memory multiply with the processes
     (three workers let three times the limit through): outside debug and
@@ -153,6 +164,7 @@ def register_deliveries() -> None:
         signature_mail,
         smtp,
         update_mail,
+        webhooks,
     )
 
 
@@ -169,12 +181,14 @@ def register_health(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
     from .dev.views import bp as dev_bp
     from .organiser import (  # noqa: F401  (their pages join the organiser blueprint)
         activity,
         business_pages,
         consent_record,
         embed_tab,
+        integrations,
         languages,
         pledge_reasons,
         question_editor,
@@ -198,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(dev_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

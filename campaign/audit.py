@@ -88,6 +88,15 @@ ACTIONS = {
     "question.hidden": _l("Hid a question"),
     "question.shown": _l("Showed a question again"),
     "question.moved": _l("Moved a question"),
+    "api_key.created": _l("Created an API key"),
+    "api_key.revoked": _l("Revoked an API key"),
+    "webhook.created": _l("Added a webhook endpoint"),
+    "webhook.changed": _l("Changed a webhook endpoint"),
+    "webhook.secret_rotated": _l("Made a new signing secret for a webhook endpoint"),
+    "webhook.deleted": _l("Deleted a webhook endpoint"),
+    "webhook.test_sent": _l("Sent a test event to a webhook endpoint"),
+    "webhook.redelivered": _l("Redelivered a webhook event"),
+    "api.signature_confirmed": _l("Recorded a signature as already confirmed through the API"),
 }
 
 

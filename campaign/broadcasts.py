@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import outbox, update_mail
+from . import outbox, update_mail, webhooks
 from .counts import displayed_goal, reached_milestone, signature_count
 from .extensions import db, on_postgresql
 from .models import (
@@ -225,6 +225,7 @@ def queue_milestones() -> int:
                 for language in campaign.published_languages or () if language != campaign.default_language
             } or None,
         ))
+        webhooks.queue_event(webhooks.CAMPAIGN_MILESTONE, campaign.id, data={"milestone": milestone})
         try:
             db.session.commit()
             queued += 1

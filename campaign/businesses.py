@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from . import business_mail
+from . import business_mail, webhooks
 from .extensions import db, dialect_insert
 from .identity import hash_ip
 from .models import (
@@ -204,6 +204,8 @@ def decide(business: Business, status: BusinessStatus) -> bool:
     approval the entry's contact address has not confirmed."""
     if not can_decide(business, status):
         return False
+    if status == BusinessStatus.APPROVED and business.status != BusinessStatus.APPROVED:
+        webhooks.queue_event(webhooks.BUSINESS_APPROVED, business.campaign_id, business_id=business.id)
     business.status = status
     business.decided_at = utcnow()
     db.session.commit()

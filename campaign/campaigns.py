@@ -11,6 +11,7 @@ from PIL import Image, ImageOps, features
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from . import webhooks
 from .extensions import db
 from .models import Campaign, CampaignStatus, Membership, Organiser, utcnow
 
@@ -102,6 +103,9 @@ def set_status(campaign: Campaign, status: CampaignStatus) -> None:
         campaign.closed_at = utcnow()
     elif status != CampaignStatus.CLOSED:
         campaign.closed_at = None
+    if campaign.status != status:
+        webhooks.queue_event(webhooks.CAMPAIGN_STATUS_CHANGED, campaign.id,
+                             data={"from": str(campaign.status), "to": str(status)})
     campaign.status = status
     db.session.commit()
 

@@ -47,6 +47,17 @@ class Defaults:
     # Deliveries created per transaction when an update fans out.
     BROADCAST_BATCH_SIZE = 2000
 
+    # Webhooks (see campaign/webhooks.py, campaign/webhook_http.py): seconds
+    # to connect and for each read of an endpoint's answer, and how much of
+    # the answer the delivery log keeps. A delivery is retried (with the
+    # outbox's backoff) for 24 hours (webhooks.WEBHOOK_RETRY_HOURS), then
+    # kept as a dead letter. WEBHOOK_ALLOW_PRIVATE_ADDRESSES lets deliveries
+    # reach loopback and private addresses over plain http: for the tests'
+    # own receiver only; the app refuses to start with it unless testing.
+    WEBHOOK_TIMEOUT_SECONDS = 5
+    WEBHOOK_RESPONSE_BYTES = 1024
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
     # email-validator's DNS check: off by default; when on, it waits at most
     # EMAIL_DNS_TIMEOUT seconds so a slow resolver cannot stall signing.
     EMAIL_CHECK_DELIVERABILITY = False
@@ -130,6 +141,14 @@ class Defaults:
     # "Manage my data": asking for a link, per client address (the mailbox
     # has its own limits: see PRIVACY_LINK_MINUTES).
     RATELIMIT_MY_DATA = "5 per minute;20 per hour"
+    # The API (see campaign/api): requests per API key, across all its
+    # endpoints; and reads without a key (a campaign's public summary, the
+    # docs), per client address.
+    RATELIMIT_API = "600 per minute"
+    RATELIMIT_API_PUBLIC = "60 per minute"
+    # Items per page of the API's lists when a client asks none, and at most.
+    API_PER_PAGE = 25
+    API_MAX_PER_PAGE = 100
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, not a clock
     # How long shared caches (a CDN) may keep a campaign page and count.json,

@@ -336,7 +336,8 @@ class Signature(db.Model):
     language: Mapped[str | None] = mapped_column(String(8))
     # When anything about it last changed (every UPDATE sets it): what the
     # API's incremental sync filters and pages on (see api).
-    modified_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    modified_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow,
+                                                     server_default=text("CURRENT_TIMESTAMP"))
 
     campaign: Mapped[Campaign] = relationship()
 

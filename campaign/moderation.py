@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from . import webhooks
 from .counts import count_transition
 from .extensions import db
 from .identity import hash_ip, normalise_email
@@ -105,6 +106,9 @@ def invalidate(campaign: Campaign, criteria: Criteria, organiser: Organiser | No
     ).all()
     _count_moves(campaign.id, confirmed, SignatureStatus.CONFIRMED, SignatureStatus.INVALIDATED)
     _count_moves(campaign.id, pending, SignatureStatus.PENDING, SignatureStatus.INVALIDATED)
+    if confirmed or pending:
+        webhooks.queue_signature_events(webhooks.SIGNATURE_INVALIDATED, campaign.id,
+                                        select(Signature.id).where(Signature.invalidation_id == batch.id))
     batch.signatures = len(confirmed) + len(pending)
     db.session.commit()
     return batch
@@ -122,6 +126,10 @@ def undo_invalidation(batch: Invalidation) -> int:
                                   again.status.in_(LIVE_STATUSES), again.id != Signature.id)
     ours = and_(Signature.invalidation_id == batch.id, Signature.status == SignatureStatus.INVALIDATED,
                 ~signed_again)
+    # Those confirmed again are confirmed signatures once more: queued
+    # first, while the batch still names them (in this transaction).
+    webhooks.queue_signature_events(webhooks.SIGNATURE_CONFIRMED, batch.campaign_id,
+                                    select(Signature.id).where(ours, Signature.confirmed_at.is_not(None)))
     confirmed = db.session.execute(
         update(Signature).where(ours, Signature.confirmed_at.is_not(None))
         .values(status=SignatureStatus.CONFIRMED, invalidation_id=None)

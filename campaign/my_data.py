@@ -44,7 +44,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, null, or_, select, update
 
 from . import businesses as business_pledges
-from . import counts, privacy_mail, retention
+from . import counts, privacy_mail, retention, webhooks
 from .extensions import db, dialect_insert
 from .identity import mailbox_hash, normalise_email
 from .models import (
@@ -431,6 +431,8 @@ def change_consent(mailbox: str, signature_id: int, change: str) -> bool:
         return False
     if change in ("hide_name", "show_name", "hide_reason") and _shows_a_reason(row, change == "hide_reason"):
         _next_edition(row.campaign_id)
+    if change == "stop_updates":
+        webhooks.queue_event(webhooks.SUPPORTER_UNSUBSCRIBED, row.campaign_id, signature_id=signature_id)
     privacy_mail.record(CONSENT_CHANGED, mailbox, row.campaign_id, {"change": change})
     db.session.commit()
     return True
@@ -466,12 +468,15 @@ def withdraw(mailbox: str, signature_id: int) -> bool:
     outbox_table = OutboxMessage.__table__
     db.session.execute(
         update(outbox_table).where(outbox_table.c.signature_id == signature_id,
-                                   outbox_table.c.status == OutboxStatus.QUEUED.value)
+                                   outbox_table.c.status == OutboxStatus.QUEUED.value,
+                                   # Webhook events already queued still go: they happened.
+                                   outbox_table.c.webhook_endpoint_id.is_(None))
         .values(status=OutboxStatus.SKIPPED.value, last_error="signature withdrawn", recipient="", subject="",
                 body_text="", body_html=null(), headers=null())
         .execution_options(synchronize_session=False))
     if was == SignatureStatus.CONFIRMED and row.reason_public and row.reason_status == ReasonStatus.APPROVED:
         _next_edition(row.campaign_id)
+    webhooks.queue_event(webhooks.SIGNATURE_WITHDRAWN, row.campaign_id, signature_id=signature_id)
     privacy_mail.record(WITHDRAWN, mailbox, row.campaign_id)
     db.session.commit()
     return True

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import current_app
+
 from .links import absolute_url
 
 # The prefix of our identifiers ("campaign-site:42"): OSDI identifiers name
@@ -35,7 +37,17 @@ def identifier(kind: str, id_: int | str) -> str:
 
 def api_url(path: str) -> str:
     """An absolute URL of the API: ``path`` below /api/v1."""
-    return absolute_url("api.entry_point").rstrip("/") + "/" + path.lstrip("/")
+    return _api_root() + path.lstrip("/")
+
+
+def _api_root() -> str:
+    """The API's root URL, built once per app: a page of signatures links
+    to hundreds of resources, and building each from the URL map was most
+    of the time it took to answer."""
+    root = current_app.extensions.get("osdi.api_root")
+    if root is None:
+        root = current_app.extensions["osdi.api_root"] = absolute_url("api.entry_point").rstrip("/") + "/"
+    return root
 
 
 def petition(campaign, total_signatures: int) -> dict[str, Any]:
@@ -54,7 +66,7 @@ def petition(campaign, total_signatures: int) -> dict[str, Any]:
         "summary": campaign.summary,
         "description": campaign.story,
         "petition_text": campaign.pledge_text,
-        "browser_url": absolute_url("public.campaign", slug=campaign.slug),
+        "browser_url": absolute_url("public.campaign_page", slug=campaign.slug),
         "total_signatures": total_signatures,
         "goal": campaign.goal,
         "kind": campaign.kind,
@@ -91,6 +103,7 @@ def signature(row, questions: dict[str, str] | None = None) -> dict[str, Any]:
     ``questions``: {question id: label} to name the custom answers by."""
     answers = row.answers or {}
     custom = {(questions or {}).get(key, key): value for key, value in answers.items()}
+    petition_url = f"{_api_root()}petitions/{row.campaign_id}"
     return {
         "identifiers": [identifier("signature", row.id)],
         "origin_system": SYSTEM,
@@ -108,8 +121,8 @@ def signature(row, questions: dict[str, str] | None = None) -> dict[str, Any]:
         "custom_fields": custom,
         "person": person(row),
         "_links": {
-            "self": {"href": api_url(f"petitions/{row.campaign_id}/signatures/{row.id}")},
-            "osdi:petition": {"href": api_url(f"petitions/{row.campaign_id}")},
+            "self": {"href": f"{petition_url}/signatures/{row.id}"},
+            "osdi:petition": {"href": petition_url},
         },
     }
 

@@ -34,7 +34,8 @@ sweep [--dry-run]` runs it on demand.
   cleared** once it was last due RETENTION_OUTBOX_DAYS ago: recipient,
   subject, bodies, headers and last error. Its kind, status and times stay,
   so an update's progress figures do not change. A dead letter cleared so
-  cannot usefully be retried.
+  cannot usefully be retried. A finished webhook delivery (it holds no
+  address; see webhooks) is deleted then instead, with its attempts.
 
 The mailbox allowances whose windows have passed are forgotten too (the
 worker does that hourly anyway), and so are the "Manage my data" links
@@ -61,7 +62,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import String, and_, case, cast, delete, exists, false, func, literal, null, or_, select, update
 
-from . import counts, mailboxes, outbox
+from . import counts, mailboxes, outbox, webhooks
 from .extensions import db, on_postgresql
 from .models import (
     OUTBOX_UNSCRUBBED,
@@ -135,6 +136,8 @@ class SweepReport:
     dry_run: bool
     now: dt.datetime
     outbox_cleared: int = 0
+    # Finished webhook deliveries and delivery attempts deleted.
+    webhook_deliveries_forgotten: int = 0
     allowances_forgotten: int = 0
     privacy_links_forgotten: int = 0
     campaigns: dict[int, CampaignSweep] = field(default_factory=dict)
@@ -149,7 +152,8 @@ class SweepReport:
 
     @property
     def changed(self) -> int:
-        return (self.outbox_cleared + self.allowances_forgotten + self.privacy_links_forgotten
+        return (self.outbox_cleared + self.webhook_deliveries_forgotten + self.allowances_forgotten
+                + self.privacy_links_forgotten
                 + sum(c.pending_deleted + c.anonymised for c in self.campaigns.values()))
 
 
@@ -199,6 +203,8 @@ def sweep(*, dry_run: bool = False, seconds: float | None = None) -> SweepReport
     try:
         if config["RETENTION_OUTBOX_DAYS"]:
             _clear_outbox(run, now - dt.timedelta(days=config["RETENTION_OUTBOX_DAYS"]))
+            if not dry_run:
+                _forget_webhook_deliveries(run, now - dt.timedelta(days=config["RETENTION_OUTBOX_DAYS"]))
         if not dry_run:
             report.allowances_forgotten = run.batch(lambda: mailboxes.forget_spent_windows(now))
             report.privacy_links_forgotten = run.batch(lambda: _forget_privacy_links(now))
@@ -261,6 +267,21 @@ def _clear_outbox(run: _Run, cutoff: dt.datetime) -> None:
             return
 
 
+def _not_webhook(table):
+    """Webhook deliveries hold no address and are rendered when sent (an
+    erased or anonymised signature goes out anonymised): they are left to
+    go, and are deleted with their attempts once old (``webhooks.forget_deliveries``)."""
+    return table.c.webhook_endpoint_id.is_(None)
+
+
+def _forget_webhook_deliveries(run: _Run, cutoff: dt.datetime) -> None:
+    while True:
+        n = run.batch(lambda: webhooks.forget_deliveries(cutoff, run.batch_size))
+        run.report.webhook_deliveries_forgotten += n
+        if n == 0:
+            return
+
+
 def clear_messages_of(signature_ids: list[int], reason: str) -> None:
     """Clear the outbox messages of these signatures, whatever their age;
     one still queued is skipped, one a worker is sending is left to the age
@@ -268,7 +289,7 @@ def clear_messages_of(signature_ids: list[int], reason: str) -> None:
     table = OutboxMessage.__table__
     db.session.execute(
         update(table).where(table.c.signature_id.in_(signature_ids),
-                            table.c.status != OutboxStatus.SENDING.value,
+                            table.c.status != OutboxStatus.SENDING.value, _not_webhook(table),
                             or_(table.c.recipient != "", table.c.status == OutboxStatus.QUEUED.value))
         .values(_cleared_message(reason)).execution_options(synchronize_session=False))
 
@@ -281,7 +302,8 @@ def _clear_campaign_messages(run: _Run, campaign_id: int) -> None:
     a large campaign's signatures; one a worker is sending is left to the
     age rule."""
     table, signature = OutboxMessage.__table__, Signature.__table__
-    mine = exists().where(signature.c.id == table.c.signature_id, signature.c.campaign_id == campaign_id)
+    mine = and_(exists().where(signature.c.id == table.c.signature_id, signature.c.campaign_id == campaign_id),
+                _not_webhook(table))
     for holding in (OUTBOX_UNSCRUBBED, table.c.status == OutboxStatus.QUEUED.value):
         chosen = _chosen(select(table.c.id).where(holding, mine).limit(run.batch_size))
         statement = (update(table).where(table.c.id.in_(chosen), holding).values(_cleared_message("anonymised"))

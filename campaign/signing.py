@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, exists, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import consents, counts, outbox, provenance, questions
+from . import consents, counts, outbox, provenance, questions, webhooks
 from .campaigns import where_slug
 from .extensions import db, on_postgresql
 from .identity import email_domain, hash_ip, normalise_email
@@ -494,6 +494,10 @@ _CONFIRM = Chain(
         lambda row: counts.tally_added(row.campaign_id, bindparam("confirmed"), row.email_opt_in,
                                        bindparam("confirmed_shard"), 1),
         lambda row: counts.daily_added(row.campaign_id, bindparam("day"), row.country, bindparam("daily_shard"), 1),
+        # The campaign's webhook endpoints that take it (usually none: it inserts nothing).
+        lambda row: webhooks.event_rows(webhooks.SIGNATURE_CONFIRMED, row.campaign_id, at=bindparam("now"),
+                                        headers=webhooks.headers_bind(),
+                                        signature_id=bindparam("signature_id", type_=Integer)),
     ),
     read=_page_query,
 )
@@ -518,6 +522,7 @@ def confirm(signature_id: int, choices: Choices) -> ConfirmationPage | None:
         **{f"new_{name}": getattr(choices, name) for name in _CHOICES},
         "new_reason_status": reason_status(choices.reason, choices.reason_public),
         "new_time_zone": choices.time_zone,
+        "webhook_headers": webhooks.headers_param(webhooks.SIGNATURE_CONFIRMED, now),
     })
     if row is None:
         return None

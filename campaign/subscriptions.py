@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from . import tokens
+from . import tokens, webhooks
 from .extensions import db, dialect_insert
 from .models import Campaign, CampaignStatus, Signature, SignatureStatus, Suppression, utcnow
 
@@ -15,10 +15,12 @@ def signature_for_unsubscribe(token: str) -> Signature | None:
 
 def unsubscribe(signature: Signature) -> None:
     """No more updates from this signature's campaign; repeating is harmless."""
-    db.session.execute(
+    stopped = db.session.execute(
         update(Signature).where(Signature.id == signature.id, Signature.unsubscribed_at.is_(None))
-        .values(unsubscribed_at=utcnow()).execution_options(synchronize_session=False)
-    )
+        .values(unsubscribed_at=utcnow()).returning(Signature.campaign_id).execution_options(synchronize_session=False)
+    ).all()
+    for row in stopped:
+        webhooks.queue_event(webhooks.SUPPORTER_UNSUBSCRIBED, row.campaign_id, signature_id=signature.id)
     db.session.commit()
 
 
@@ -27,10 +29,14 @@ def stop_all_email(signature: Signature) -> None:
     address = signature.email_normalised
     db.session.execute(dialect_insert(Suppression).values(email_normalised=address, created_at=utcnow())
                        .on_conflict_do_nothing(index_elements=["email_normalised"]))
-    db.session.execute(
+    stopped = db.session.execute(
         update(Signature).where(Signature.email_normalised == address, Signature.unsubscribed_at.is_(None))
-        .values(unsubscribed_at=utcnow()).execution_options(synchronize_session=False)
-    )
+        .values(unsubscribed_at=utcnow()).returning(Signature.id, Signature.campaign_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    # Each campaign they signed that was still sending them its updates.
+    for row in stopped:
+        webhooks.queue_event(webhooks.SUPPORTER_UNSUBSCRIBED, row.campaign_id, signature_id=row.id)
     db.session.commit()
 
 

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from campaign import (
+    api_keys,
     broadcasts,
     businesses,
     create_app,
@@ -34,9 +35,21 @@ from campaign import (
     signing,
     tokens,
     translations,
+    webhooks,
 )
 from campaign.extensions import db
-from campaign.models import Business, BusinessStatus, Campaign, Kind, PrivacyLink, Signature, Suppression
+from campaign.models import (
+    Business,
+    BusinessStatus,
+    Campaign,
+    Kind,
+    OutboxMessage,
+    OutboxStatus,
+    PrivacyLink,
+    Signature,
+    Suppression,
+    WebhookEndpoint,
+)
 
 from .builders import (
     PASSWORD,
@@ -64,10 +77,16 @@ OTHER_SLUG = "another-campaign"
 EVIL = "https://evil.example"
 
 
+def _is_api(endpoint: str) -> bool:
+    """The API (/api/v1): authenticated by a key in a header, never a cookie, so exempt as a whole."""
+    return endpoint.startswith("api.")
+
+
 def _post_endpoints() -> list[str]:
-    """Every endpoint that accepts a POST, from an app built like the tests' own."""
+    """Every endpoint that accepts a POST, from an app built like the tests' own (the API's aside)."""
     app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    return sorted({rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods})
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules()
+                   if "POST" in rule.methods and not _is_api(rule.endpoint)})
 
 
 POST_ENDPOINTS = _post_endpoints()
@@ -119,6 +138,13 @@ GENUINE = {
     "organiser.move_question": {"action": "up"},
     "organiser.require_two_factor": {"action": "on"},
     "organiser.site_settings_page": {"site_name": "Renamed", "accent_colour": "#1d4f91"},
+    "organiser.revoke_api_key": {"action": "revoke"},
+    "organiser.campaign_webhooks": {"url": "https://crm.example.org/new", "events": "signature.confirmed"},
+    "organiser.webhook_endpoint": {"url": "https://crm.example.org/moved", "events": "signature.withdrawn"},
+    "organiser.webhook_active": {"action": "off"},
+    "organiser.webhook_test": {"action": "test"},
+    "organiser.webhook_secret": {"action": "rotate"},
+    "organiser.delete_webhook": {"action": "delete"},
     "organiser.campaign_scorecard": {"demand": scorecard.demand_key("First demand"), "status": "met",
                                      "happened_on": dt.date.today().isoformat(),
                                      "source_url": "https://news.example/answer"},
@@ -216,7 +242,27 @@ def _fans_signature(body):
     return setup
 
 
+def _new_api_key(app, client):
+    """A key for the campaign the admin manages."""
+    with app.app_context():
+        campaign_id = db.session.execute(select(Campaign.id).where(Campaign.slug == SLUG)).scalar_one()
+    return {"name": "Our CRM", "campaigns": str(campaign_id), "permissions": "read_counts"}
+
+
+def _dead_letter(app, client):
+    """A delivery to the campaign's endpoint, given up on: it can be redelivered."""
+    with app.app_context():
+        endpoint_id = db.session.execute(select(WebhookEndpoint.id)).scalar_one()
+        message = OutboxMessage(kind=webhooks.KIND, recipient="", status=OutboxStatus.FAILED,
+                                webhook_endpoint_id=endpoint_id, headers={"event": "signature.confirmed"})
+        db.session.add(message)
+        db.session.commit()
+        return {"message": str(message.id)}
+
+
 PREPARED = {
+    "organiser.api_keys_page": _new_api_key,
+    "organiser.webhook_redeliver": _dead_letter,
     "public.my_data_consents": _fans_signature({"change": "stop_updates"}),
     "public.my_data_withdraw": _fans_signature({}),
     "organiser.decide_reason": _asking_reasons,
@@ -318,7 +364,9 @@ def world(app, client):
         args = {"slug": SLUG, "business_id": business_id, "invalidation_id": batch.id,
                 "organiser_id": member.id, "update_id": update.id, "question_id": question.id,
                 "signature_id": fan.id, "language": "es",
-                "name": "missing.png", "mail_id": "missing", "filename": "css/site.css"}
+                "name": "missing.png", "mail_id": "missing", "filename": "css/site.css",
+                # The API's (see test_the_api_is_the_only_blueprint_exempt_and_takes_no_cookie).
+                "campaign_id": campaign.id, "person_id": "nobody", "anything": "nowhere"}
         link_tokens = {"public.confirm": tokens.token_for(tokens.CONFIRM, pending.id),
                        "public.unsubscribe": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
                        "public.unsubscribe_now": tokens.token_for(tokens.UNSUBSCRIBE, fan.id),
@@ -329,6 +377,11 @@ def world(app, client):
         expired_page_token = shared_pages._serializer().dumps([shared_pages._hour() - shared_pages.TOKEN_HOURS - 1,
                                                                SLUG])
         make_campaign(slug=OTHER_SLUG)
+        key, _token = api_keys.create_key(admin, "A CRM", [campaign], {"read_counts"})
+        endpoint, _secret = webhooks.create_endpoint(campaign, "https://crm.example.org/hooks",
+                                                     {"signature.confirmed"}, admin)
+        db.session.commit()
+        args.update(key_id=key.id, endpoint_id=endpoint.id)
         fan_id = fan.id
         link_tokens["public.business_extend"] = tokens.extend_token(business_id)
         link_tokens["public.impact"] = tokens.token_for(tokens.IMPACT, fan_id)
@@ -398,7 +451,7 @@ def forgeries(endpoint: str, world) -> list[tuple[str, str | None, dict]]:
 
 def test_every_post_route_but_those_posted_from_emails_refuses_a_post_without_a_valid_token(app, client, world):
     """Each POST rule in the URL map, with no token or an empty, tampered, foreign, expired or cross-site one: 400."""
-    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods and not _is_api(r.endpoint)]
     assert sorted({r.endpoint for r in rules}) == POST_ENDPOINTS
 
     mail_client = app.test_client(use_cookies=False)
@@ -425,6 +478,30 @@ def test_every_post_route_but_those_posted_from_emails_refuses_a_post_without_a_
 
     assert not problems, "accepted without a valid CSRF token:\n" + "\n".join(problems)
     assert accepted == TOKEN_IN_URL
+
+
+def test_the_api_is_the_only_blueprint_exempt_and_takes_no_cookie(app, client, world):
+    """The API is exempt from the CSRF check as a whole (and nothing else
+    is): it authenticates by a key in a header, so the logged-in
+    administrator's cookie alone gets a 401 and changes nothing."""
+    from campaign.extensions import csrf
+    assert {bp.name for bp in csrf._exempt_blueprints} == {"api"}
+    api_posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods and _is_api(r.endpoint)]
+    assert "api.record_signature" in {r.endpoint for r in api_posts}
+    assert is_logged_in(client)
+    with app.app_context():
+        campaign_id = db.session.execute(select(Campaign.id).where(Campaign.slug == SLUG)).scalar_one()
+    for rule in api_posts:
+        url = app.url_map.bind("localhost").build(rule.endpoint, {"campaign_id": campaign_id, "anything": "x"},
+                                                  method="POST")
+        before = snapshot(app)
+        response = client.post(url, json={"person": {"given_name": "Fan", "family_name": "Person",
+                                                     "email_addresses": [{"address": "cookie@example.com"}],
+                                                     "postal_addresses": [{"country": "GB"}]}})
+        assert response.status_code in (401, 404) and response.is_json, (rule.endpoint, response.status_code)
+        assert response.status_code == 401 or rule.endpoint != "api.record_signature"
+        assert "Set-Cookie" not in response.headers
+        assert not changed_tables(before, snapshot(app))
 
 
 def test_one_click_unsubscribe_works_without_a_token_or_cookies(app, world):

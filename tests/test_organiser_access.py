@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, moderation, questions
+from campaign import api_keys, broadcasts, businesses, moderation, questions, webhooks
 from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Organiser
 
@@ -266,6 +266,8 @@ ADMIN_ONLY = {
     ("organiser.reset_two_factor", "POST"), ("organiser.site_settings_page", "GET"),
     ("organiser.site_settings_page", "POST"),
 }
+# An organiser's own API key: nobody else's business, an admin's neither.
+KEY_OWNER_ONLY = {("organiser.revoke_api_key", "GET"), ("organiser.revoke_api_key", "POST")}
 ACCEPTABLE = {200, 303, 400, 410, 422}
 # Pages for people who cannot log in (yet): a forgotten password, an emailed link.
 BEFORE_LOGIN = {"organiser.forgot_password": {"GET": 200, "POST": 422},
@@ -290,10 +292,13 @@ def world(ctx):
     batch = moderation.invalidate(ours, moderation.Criteria(email="mistake@example.com"), member, "test")
     update = broadcasts.create_update(ours, member, "News", "Thank you for signing.")
     question = questions.add_question(ours, "Are you a member?", "yesno")
+    key, _token = api_keys.create_key(member, "Our CRM", [ours], {"read_counts"})
+    endpoint, _secret = webhooks.create_endpoint(ours, "https://crm.example.org/hooks", {"signature.confirmed"}, member)
+    db.session.commit()
     return {"ours": ours, "theirs": theirs, "arguments": {
         "slug": ours.slug, "business_id": business.id, "invalidation_id": batch.id, "organiser_id": member.id,
         "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
-        "signature_id": 1, "language": "es"}}
+        "signature_id": 1, "language": "es", "key_id": key.id, "endpoint_id": endpoint.id}}
 
 
 def organiser_requests(app, arguments):
@@ -335,7 +340,9 @@ def test_the_crawl_covers_every_kind_of_organiser_page(app, world):
             "organiser.business_page", "organiser.resume_business", "organiser.campaign_scorecard",
             "organiser.campaign_sources", "organiser.campaign_embed", "organiser.campaign_consents",
             "organiser.campaign_languages", "organiser.campaign_translation",
-            "organiser.translation_publication"} <= endpoints
+            "organiser.translation_publication", "organiser.api_keys_page", "organiser.revoke_api_key",
+            "organiser.campaign_webhooks", "organiser.webhook_endpoint", "organiser.webhook_redeliver",
+            "organiser.delete_webhook"} <= endpoints
 
 
 def test_anonymous_visitors_are_sent_to_login_from_every_organiser_page(app, client, world):
@@ -360,7 +367,7 @@ def test_a_member_of_another_campaign_gets_404_for_every_page_of_this_one(app, w
     wrong = []
     for endpoint, method, path, status, _ in crawl(app, client, world["arguments"]):
         is_campaign_page = path.startswith(f"/organiser/c/{world['arguments']['slug']}/")
-        if is_campaign_page or (endpoint, method) in ADMIN_ONLY:
+        if is_campaign_page or (endpoint, method) in ADMIN_ONLY | KEY_OWNER_ONLY:
             if status != 404:
                 wrong.append((method, path, status))
         elif status not in ACCEPTABLE:
@@ -380,12 +387,13 @@ def test_a_member_can_use_every_page_of_their_campaign(app, world):
 
 
 def test_an_admin_can_use_every_page_of_every_campaign(app, world):
-    """An admin, though a member of nothing, can open every organiser page."""
+    """An admin, though a member of nothing, can open every organiser page
+    (but another organiser's API key)."""
     client = logged_in_client(app, "admin@example.com")
     index = client.get("/organiser/").get_data(as_text=True)
     assert world["ours"].title in index and world["theirs"].title in index
-    wrong = [(method, path, status) for _, method, path, status, _ in crawl(app, client, world["arguments"])
-             if status not in ACCEPTABLE]
+    wrong = [(method, path, status) for endpoint, method, path, status, _ in crawl(app, client, world["arguments"])
+             if status not in ({404} if (endpoint, method) in KEY_OWNER_ONLY else ACCEPTABLE)]
     assert wrong == []
 
 

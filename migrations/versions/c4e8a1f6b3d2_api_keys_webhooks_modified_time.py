@@ -93,7 +93,9 @@ def upgrade():
     op.execute("UPDATE signature SET modified_at = COALESCE(anonymised_at, withdrawn_at, confirmed_at, created_at)")
     op.execute("UPDATE signature SET modified_at = withdrawn_at WHERE withdrawn_at > modified_at")
     with op.batch_alter_table('signature', schema=None) as batch_op:
-        batch_op.alter_column('modified_at', existing_type=sa.DateTime(), nullable=False)
+        # Rows written by hand (bulk loads) get the time they were written.
+        batch_op.alter_column('modified_at', existing_type=sa.DateTime(), nullable=False,
+                              server_default=sa.text('CURRENT_TIMESTAMP'))
         batch_op.create_index('ix_signature_campaign_modified', ['campaign_id', 'modified_at', 'id'], unique=False)
 
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from campaign import broadcasts, businesses, demo, moderation, questions, signing, tokens
+from campaign import api_keys, broadcasts, businesses, demo, moderation, questions, signing, tokens, webhooks
 from campaign.extensions import db
 from campaign.models import Campaign, CampaignStatus, Kind, Signature
 
@@ -109,6 +109,7 @@ def test_every_public_page_passes_axe(app, page, smtp, deliver):
     axe.visit(f"/c/{demos[Kind.PLEDGE]}/thanks", "the shared thank-you page")
     axe.visit(f"/c/{demos[Kind.BOYCOTT]}/business/thanks", "the business thank-you page")
     axe.visit("/c/no-such-campaign", "the 404 page")
+    axe.visit("/api/v1/docs", "the API documentation")
     axe.visit(f"/es/c/{worded}", "a campaign page in Spanish")
     axe.visit(f"/ar/c/{worded}", "a campaign page in Arabic, right to left")
     axe.visit("/ar/", "the list of campaigns in Arabic")
@@ -218,8 +219,9 @@ def _manage_my_data(app, page, axe: AxeChecks, smtp, deliver, address: str) -> N
 
 def _organiser_world(app) -> list[dict]:
     """An admin, another organiser, and a campaign of each kind with
-    signatures, an invalidation, an update and a question (the boycott with
-    a business): the arguments each campaign's organiser pages need."""
+    signatures, an invalidation, an update, a question and a webhook
+    endpoint (the boycott with a business), and an API key of the admin's:
+    the arguments each campaign's organiser pages need."""
     with app.app_context():
         admin = make_organiser(ADMIN, is_admin=True)
         other = make_organiser("member@example.com")
@@ -239,9 +241,13 @@ def _organiser_world(app) -> list[dict]:
                                                   consent_texts={"pledge": campaign.pledge_text,
                                                                  f"question:{question.id}": question.label,
                                                                  "email_opt_in": "Email me updates about this campaign"}))
+            endpoint, _secret = webhooks.create_endpoint(campaign, "https://crm.example.org/hooks",
+                                                         {"signature.confirmed"}, admin)
+            key, _token = api_keys.create_key(admin, f"The {kind} CRM", [campaign], {"read_counts"})
+            db.session.commit()
             arguments = {"slug": campaign.slug, "invalidation_id": batch.id, "organiser_id": other.id,
                          "update_id": update.id, "question_id": question.id, "token": "not-a-real-token",
-                         "business_id": 0, "language": "es"}
+                         "business_id": 0, "language": "es", "key_id": key.id, "endpoint_id": endpoint.id}
             if kind == Kind.BOYCOTT:
                 businesses.join_as_business(campaign, businesses.BusinessPledge(
                     "Acme Ltd", "https://acme.example", "ads@acme.example", "10-49"))
