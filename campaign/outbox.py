@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, text, union_all, update
 
 from . import mailboxes
 from .extensions import db, on_postgresql
@@ -196,21 +196,28 @@ def _claim():
     """One UPDATE ... RETURNING that leases the due rows: on PostgreSQL the
     rows are chosen with SKIP LOCKED, so workers never wait for each other;
     the condition is checked again by the UPDATE itself, so two workers that
-    chose the same rows (SQLite has no SKIP LOCKED) cannot both take one."""
+    chose the same rows (SQLite has no SKIP LOCKED) cannot both take one.
+
+    Queued rows and rows whose lease ran out are chosen apart, each an
+    ordered range of the (status, due_at) index: one condition with an OR
+    of the two had the database read and sort the whole queue for every
+    batch (a fifth of a second at 100,000 queued)."""
     table = OutboxMessage.__table__
     now = bindparam("now")
-    due = or_(
-        and_(table.c.status == OutboxStatus.QUEUED.value, table.c.due_at <= now),
-        # A worker that died holding rows: its lease runs out, others take over.
-        and_(table.c.status == OutboxStatus.SENDING.value, table.c.lease_until < now),
-    )
-    candidates = select(table.c.id).where(due).order_by(table.c.due_at).limit(bindparam("limit"))
-    if on_postgresql():
-        candidates = candidates.with_for_update(skip_locked=True)
-    # Chosen once, in a CTE: PostgreSQL may run an IN (... LIMIT) subquery
-    # more than once, and so lease more rows than asked.
-    chosen = candidates.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
-    return (update(table).where(table.c.id.in_(select(chosen.c.id)), due)
+    limit = bindparam("limit")
+    queued = and_(table.c.status == OutboxStatus.QUEUED.value, table.c.due_at <= now)
+    # A worker that died holding rows: its lease runs out, others take over.
+    expired = and_(table.c.status == OutboxStatus.SENDING.value, table.c.lease_until < now)
+    choices = []
+    for name, condition in (("chosen_queued", queued), ("chosen_expired", expired)):
+        candidates = select(table.c.id).where(condition).order_by(table.c.due_at).limit(limit)
+        if on_postgresql():
+            candidates = candidates.with_for_update(skip_locked=True)
+        # Chosen once, in a CTE: PostgreSQL may run an IN (... LIMIT) subquery
+        # more than once, and so lease more rows than asked.
+        choices.append(candidates.cte(name).prefix_with("MATERIALIZED", dialect="postgresql"))
+    chosen = union_all(*(select(choice.c.id) for choice in choices))
+    return (update(table).where(table.c.id.in_(chosen), or_(queued, expired))
             .values(status=OutboxStatus.SENDING.value, lease_until=bindparam("lease_until"),
                     claimed_by=bindparam("worker_id"))
             .returning(*(table.c[name] for name in _DELIVERY_COLUMNS)))
@@ -227,7 +234,15 @@ def claim_due_messages(limit: int, worker_id: str) -> list[Delivery]:
 
 
 def _record(deliveries: list[Delivery]) -> None:
-    """Write what happened to each delivery of a batch, in one executemany."""
+    """Write what happened to each delivery of a batch: on PostgreSQL one
+    UPDATE ... FROM unnest() of the batch's values (an executemany ran one
+    UPDATE per message, a tenth of a webhook's cost); elsewhere one
+    executemany."""
+    if on_postgresql():
+        db.session.connection().execute(_RECORD_ALL, {
+            f"new_{name}": [getattr(d, name) for d in deliveries] for name in ("id", *_RECORDED)})
+        db.session.commit()
+        return
     table = OutboxMessage.__table__
 
     def build():
@@ -237,6 +252,17 @@ def _record(deliveries: list[Delivery]) -> None:
     db.session.connection().execute(cached("outbox record", build), [
         {"delivery_id": d.id, **{f"new_{name}": getattr(d, name) for name in _RECORDED}} for d in deliveries])
     db.session.commit()
+
+
+_RECORD_ALL = text(
+    "UPDATE outbox_message SET status = recorded.status, attempts = recorded.attempts, "
+    "due_at = recorded.due_at, claimed_by = recorded.claimed_by, last_error = recorded.last_error, "
+    "message_id = recorded.message_id, sent_at = recorded.sent_at, lease_until = NULL "
+    "FROM unnest(CAST(:new_id AS integer[]), CAST(:new_status AS varchar[]), CAST(:new_attempts AS integer[]), "
+    "CAST(:new_due_at AS timestamp[]), CAST(:new_claimed_by AS varchar[]), CAST(:new_last_error AS text[]), "
+    "CAST(:new_message_id AS varchar[]), CAST(:new_sent_at AS timestamp[])) "
+    "AS recorded(id, status, attempts, due_at, claimed_by, last_error, message_id, sent_at) "
+    "WHERE outbox_message.id = recorded.id")
 
 
 # --- Delivering -----------------------------------------------------------------

@@ -28,6 +28,7 @@ documented for receivers in templates/api/_webhooks.html."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import json
 import secrets
@@ -319,12 +320,22 @@ def event_id(headers: dict, signature_id: int | None, business_id: int | None) -
     subject = f"s{signature_id}" if signature_id else (f"b{business_id}" if business_id else "")
     if not subject:
         return occurrence
-    return str(uuid.uuid5(uuid.UUID(occurrence), subject))
+    return _name_uuid(occurrence, subject)
 
 
 def idempotency_key(event: str, endpoint_id: int) -> str:
     """The same on every attempt (and redelivery) of one event to one endpoint."""
-    return str(uuid.uuid5(uuid.UUID(event), f"endpoint:{endpoint_id}"))
+    return _name_uuid(event, f"endpoint:{endpoint_id}")
+
+
+def _name_uuid(namespace: str, name: str) -> str:
+    """``str(uuid.uuid5(uuid.UUID(namespace), name))`` without the UUID
+    objects, which were a tenth of a delivery's rendering."""
+    digest = bytearray(hashlib.sha1(bytes.fromhex(namespace.replace("-", "")) + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @dataclass
