@@ -13,11 +13,13 @@ and verifies the certificate against the host name (SNI). Only https,
 unless the site runs in debug (or under WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
 which only tests may set: see campaign.configure).
 
-Each POST waits at most WEBHOOK_TIMEOUT_SECONDS to connect and for each
-read, follows no redirect, and reads at most WEBHOOK_RESPONSE_BYTES of the
-answer. The outcome is one of the engine's: sent (2xx), a temporary failure
-(5xx, 408, 429, a timeout, a refused or dropped connection, a name that
-does not resolve: retried with backoff) or a permanent one (a redirect,
+Each POST takes at most WEBHOOK_TIMEOUT_SECONDS, connecting and reading
+included (a watchdog ends one whose far end answers a byte at a time, so no
+endpoint holds a worker, and the email behind it, for longer), follows no
+redirect, and reads at most WEBHOOK_RESPONSE_BYTES of the answer. The
+outcome is one of the engine's: sent (2xx), a temporary failure (5xx,
+408, 429, a timeout, a refused or dropped connection, a name that does not
+resolve: retried with backoff) or a permanent one (a redirect,
 another 4xx, a refused address: a dead letter at once). A failure at one
 endpoint never holds up another's deliveries in the batch. Every attempt
 is written to ``webhook_attempt`` when the batch's connection closes, in
@@ -30,6 +32,7 @@ import hmac
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -191,6 +194,17 @@ class _Pinned:
         self.sock = None
         self.reader = None
         self.used = False
+        # While a POST is under way: when it must be over (see _Watchdog).
+        self.deadline: float | None = None
+        self.expired = False
+
+    def expire(self) -> None:
+        """End the POST under way: its reads fail at once."""
+        self.expired = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
@@ -215,6 +229,18 @@ class _Pinned:
         """POST and read the answer: (status, the start of the body, whether
         the connection may carry another request). Raises _Stale when a reused
         connection was closed by the far end before it answered."""
+        self.deadline, self.expired = time.monotonic() + self.timeout, False
+        try:
+            return self._post(path, headers, body, limit, meanwhile)
+        except BaseException as exc:
+            if self.expired:
+                raise TimeoutError("the whole request took too long") from exc
+            raise
+        finally:
+            self.deadline = None
+
+    def _post(self, path: str, headers: dict[str, str], body: bytes, limit: int,
+              meanwhile: Callable[[], None] | None) -> tuple[int, bytes, bool]:
         if self.sock is None:
             self.connect()
         reused = self.used
@@ -303,6 +329,30 @@ class _Pinned:
         return bytes(data[:limit]), False
 
 
+class _Watchdog:
+    """Ends any POST of a batch's connections that runs past its deadline:
+    the socket's timeout bounds each read, not a far end that sends one
+    byte every few seconds. One thread per batch, checking ten times a second."""
+
+    def __init__(self, connections: dict):
+        self.connections = connections
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="webhook-watchdog", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(0.1):
+            now = time.monotonic()
+            for connection in list(self.connections.values()):
+                deadline = connection.deadline
+                if deadline is not None and now > deadline and not connection.expired:
+                    connection.expire()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
 def _meanwhile(work: Callable[[], None]) -> None:
     """Work done ahead is only ahead: if it fails, it is done again (and its
     failure reported) in its turn."""
@@ -322,6 +372,7 @@ class HttpConnection:
         self.attempts: list[dict] = []
         self.targets: dict[str, tuple[str, str, int, str]] = {}
         self._context: ssl.SSLContext | None = None
+        self.watchdog: _Watchdog | None = None
 
     def open(self) -> None:
         """Nothing to open yet: each host's connection is made at its first POST."""
@@ -330,6 +381,9 @@ class HttpConnection:
         self._drop_all()
 
     def close(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
         self._drop_all()
         if self.attempts:
             _write_attempts(self.attempts)
@@ -358,6 +412,8 @@ class HttpConnection:
             self._context = ssl.create_default_context()
         connection = self.connections[key] = _Pinned(scheme, host, port, address, self.timeout,
                                                      self._context if scheme == "https" else None)
+        if self.watchdog is None:
+            self.watchdog = _Watchdog(self.connections)
         return connection
 
     def _drop(self, key) -> None:

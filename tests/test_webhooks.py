@@ -7,6 +7,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import socket
+import threading
+import time
 
 import pytest
 from sqlalchemy import event, func, select
@@ -260,6 +263,58 @@ def test_a_slow_receiver_times_out_and_is_tried_again(hook_app, receiver):
     assert drain().retried == 1
     [attempt] = attempts()
     assert attempt.status_code is None and "timed out" in attempt.error and attempt.duration_ms < 1000
+
+
+class _Dripping:
+    """A far end that answers one byte every 0.1 s, for ever: each read
+    gets a byte well within the socket's timeout."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.listener.settimeout(0.1)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 10_000:
+                    if self.stopping.wait(0.1):
+                        return
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+        self.listener.close()
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_timeout(hook_app):
+    """Each byte comes well within the socket's timeout; the whole request
+    still ends at WEBHOOK_TIMEOUT_SECONDS, so one endpoint cannot hold the
+    worker (and every email behind it) for hours."""
+    dripping = _Dripping()
+    try:
+        endpoint, _ = add_endpoint(make_campaign(), f"http://127.0.0.1:{dripping.port}/hook")
+        webhooks.send_test_event(endpoint)
+        db.session.commit()
+        began = time.monotonic()
+        assert drain().retried == 1
+        assert time.monotonic() - began < 3
+    finally:
+        dripping.stop()
+    [attempt] = attempts()
+    assert attempt.status_code is None and "timed out" in attempt.error
 
 
 def test_only_a_kilobyte_of_a_huge_answer_is_kept(hook_app, receiver):
