@@ -14,8 +14,10 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from .links import absolute_url
+from .models import ConsentVersion, Signature
 
 # The prefix of our identifiers ("campaign-site:42"): OSDI identifiers name
 # the system they come from.
@@ -79,6 +81,22 @@ def petition(campaign, total_signatures: int) -> dict[str, Any]:
             "osdi:record_signature_helper": {"href": api_url(f"petitions/{campaign.id}/signatures")},
         },
     }
+
+
+# What ``signature`` reads of a signature row (and its consent version's number).
+SIGNATURE_COLUMNS = (
+    Signature.id, Signature.campaign_id, Signature.given_name, Signature.family_name, Signature.email,
+    Signature.country, Signature.postal_code, Signature.email_opt_in, Signature.show_name, Signature.status,
+    Signature.created_at, Signature.confirmed_at, Signature.modified_at, Signature.unsubscribed_at,
+    Signature.answers, Signature.source, Signature.medium, Signature.source_campaign, Signature.referred_by_id,
+    Signature.language, Signature.reason, ConsentVersion.number.label("consent_version"),
+)
+
+
+def signature_rows():
+    """A SELECT of signature rows as ``signature`` takes them: the API and
+    the webhooks read signatures alike."""
+    return select(*SIGNATURE_COLUMNS).outerjoin(ConsentVersion, ConsentVersion.id == Signature.consent_version_id)
 
 
 def person(signature) -> dict[str, Any]:

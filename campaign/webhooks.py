@@ -47,7 +47,6 @@ from .extensions import db
 from .models import (
     Business,
     Campaign,
-    ConsentVersion,
     OutboxMessage,
     OutboxStatus,
     Signature,
@@ -367,14 +366,6 @@ class _Batch:
 
 
 _ENDPOINT_COLUMNS = ("id", "campaign_id", "url", "secret", "events", "active")
-# What osdi.signature reads (as the API reads it: the consent version's number).
-_SIGNATURE_COLUMNS = (
-    Signature.id, Signature.campaign_id, Signature.given_name, Signature.family_name, Signature.email,
-    Signature.country, Signature.postal_code, Signature.email_opt_in, Signature.show_name, Signature.status,
-    Signature.created_at, Signature.confirmed_at, Signature.modified_at, Signature.unsubscribed_at,
-    Signature.answers, Signature.source, Signature.medium, Signature.source_campaign, Signature.referred_by_id,
-    Signature.language, Signature.reason, ConsentVersion.number.label("consent_version"),
-)
 
 
 def _load(rows: list[outbox.Delivery]) -> _Batch:
@@ -394,7 +385,7 @@ def _load(rows: list[outbox.Delivery]) -> _Batch:
     signature_ids = {row.signature_id for row in rows if row.signature_id}
     if signature_ids:
         batch.signatures = {s.id: s for s in db.session.execute(
-            select(*_SIGNATURE_COLUMNS).outerjoin(ConsentVersion, ConsentVersion.id == Signature.consent_version_id)
+            osdi.signature_rows()
             .where(Signature.id.in_(signature_ids)))}
         question = SignQuestion.__table__
         for q in db.session.execute(select(question.c.id, question.c.campaign_id, question.c.label).where(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import abort, g
 from flask_babel import gettext as _
-from sqlalchemy import select, tuple_
+from sqlalchemy import tuple_
 
 from .. import api_keys, counts, osdi, questions
 from ..extensions import db
-from ..models import Campaign, CampaignStatus, ConsentVersion, Signature
+from ..models import Campaign, CampaignStatus, Signature
 from ..shared_pages import cache_publicly
 from . import bp, people
 from .auth import ApiError, campaign_of_key, current_key, hal, keyed, require_key
@@ -75,19 +75,10 @@ def petition(campaign_id: int):
 
 # --- Signatures ------------------------------------------------------------------
 
-_SIGNATURE_COLUMNS = (
-    Signature.id, Signature.campaign_id, Signature.given_name, Signature.family_name, Signature.email,
-    Signature.country, Signature.postal_code, Signature.email_opt_in, Signature.show_name, Signature.status,
-    Signature.created_at, Signature.confirmed_at, Signature.modified_at, Signature.unsubscribed_at,
-    Signature.answers, Signature.source, Signature.medium, Signature.source_campaign, Signature.referred_by_id,
-    Signature.language, Signature.reason, ConsentVersion.number.label("consent_version"),
-)
-
-
 def _signatures_query(ever_confirmed: bool = True):
     """Signatures that were ever confirmed (a pending one may be a stranger's
     typing: it never leaves the site), with their consent version's number."""
-    query = select(*_SIGNATURE_COLUMNS).outerjoin(ConsentVersion, ConsentVersion.id == Signature.consent_version_id)
+    query = osdi.signature_rows()
     return query.where(Signature.confirmed_at.is_not(None)) if ever_confirmed else query
 
 
