@@ -35,8 +35,12 @@ run: $(VENV)/.installed $(CATALOGS)
 	FLASK_DEBUG=1 $(BIN)/flask demo seed
 	FLASK_DEBUG=1 $(BIN)/flask dev serve
 
+# The suite runs on every core (pytest-xdist), each test file whole in one
+# process; PYTEST_WORKERS=0 runs it in this one.
+PYTEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-dev $(CATALOGS)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The architecture's layers (pyproject.toml, import-linter) and ruff.
 lint: $(VENV)/.installed-dev

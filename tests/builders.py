@@ -175,6 +175,14 @@ def app_code(secret: str = TOTP_SECRET, seconds_ahead: int = 0) -> str:
     return pyotp.TOTP(secret).at(time.time() + seconds_ahead)
 
 
+def hold_the_login_clock(monkeypatch) -> None:
+    """Stops the login brake's clock: a burst of attempts that should all
+    meet its first, one-second wait still does on a slow machine."""
+    from campaign import signins
+    now = signins.utcnow()
+    monkeypatch.setattr(signins, "utcnow", lambda: now)
+
+
 def turn_on_two_factor(email: str, secret: str = TOTP_SECRET) -> list[str]:
     """Two-factor on for ``email`` as if enrolled with ``secret`` (no code
     used yet); returns its ten recovery codes. Inside an app context."""

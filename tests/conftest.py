@@ -2,7 +2,9 @@
 TEST_DATABASE_URL is set. Mail goes to a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -12,11 +14,12 @@ from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.routing import Rule
+from werkzeug.serving import make_server
 
 from campaign import create_app, outbox
 from campaign.extensions import db
 
-from .smtp import MailServer
+from .smtp import MailServer, free_port
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -193,29 +196,58 @@ class BrowserLikeClient(FlaskClient):
         self.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
 
 
-@pytest.fixture
-def app(database_url, mail_server, tmp_path):
-    app = make_app(database_url, mail_server, tmp_path)
+@contextlib.contextmanager
+def fresh_app(database_url, mail_server, tmp_path, **overrides):
+    """An app (``make_app``) on the tests' database with every table
+    emptied; its connections are closed when the block ends."""
+    app = make_app(database_url, mail_server, tmp_path, **overrides)
     with app.app_context():
         _empty_tables()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextlib.contextmanager
+def served(app, port: int | None = None):
+    """``app`` answering on 127.0.0.1 (on ``port``, else a free one) from a
+    thread while the block runs; yields the port."""
+    server = make_server("127.0.0.1", port or free_port(), app, threaded=True)
+    # A short poll interval makes shutdown() return promptly.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def app(database_url, mail_server, tmp_path):
+    with fresh_app(database_url, mail_server, tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
+def app_with(database_url, mail_server, tmp_path):
+    """Builds apps with a test's own settings, ``app_with(DEBUG=True)``,
+    each on the emptied database and closed after the test."""
+    with contextlib.ExitStack() as made:
+        yield lambda **overrides: made.enter_context(fresh_app(database_url, mail_server, tmp_path, **overrides))
 
 
 @pytest.fixture
 def limited_app(database_url, mail_server, tmp_path):
     """An app whose sign form takes three POSTs a minute from one client
     (limits kept in this process's memory)."""
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
-                   RATELIMIT_SIGN="3 per minute", RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        _empty_tables()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
+                   RATELIMIT_SIGN="3 per minute", RATELIMIT_STORAGE_URI="memory://") as app:
+        yield app
 
 
 @pytest.fixture

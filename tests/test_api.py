@@ -399,12 +399,9 @@ def test_unknown_api_addresses_answer_json(client):
     assert response.status_code == 404 and response.is_json
 
 
-def test_the_rate_limit_is_per_key(database_url, mail_server, tmp_path):
-    from .conftest import _empty_tables, make_app
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_API="3 per minute",
-                   RATELIMIT_STORAGE_URI="memory://")
+def test_the_rate_limit_is_per_key(app_with):
+    app = app_with(RATELIMIT_ENABLED=True, RATELIMIT_API="3 per minute", RATELIMIT_STORAGE_URI="memory://")
     with app.app_context():
-        _empty_tables()
         campaign = make_campaign()
         organiser = make_organiser(campaigns=[campaign])
         busy, quiet = (key_for(organiser, [campaign], {"read_counts"}) for _ in range(2))
@@ -414,6 +411,3 @@ def test_the_rate_limit_is_per_key(database_url, mail_server, tmp_path):
     limited = client.get("/api/v1/petitions", headers=with_key(busy))
     assert limited.is_json and limited.get_json()["status"] == 429 and "Retry-After" in limited.headers
     assert client.get("/api/v1/petitions", headers=with_key(quiet)).status_code == 200
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()

@@ -16,7 +16,7 @@ from campaign.extensions import db
 from campaign.models import Campaign, Organiser, Signature, SignatureStatus, utcnow
 
 from .builders import confirmed_signatures, make_campaign, make_organiser
-from .conftest import _empty_tables, make_app
+from .conftest import fresh_app
 from .webhook_receiver import Receiver
 
 CONFIRMATIONS = 1000
@@ -25,14 +25,9 @@ CONFIRMATIONS = 1000
 @pytest.fixture
 def crm_app(database_url, mail_server, tmp_path):
     """The site, allowed to reach the CRM's receiver on 127.0.0.1 (the tests' relaxation)."""
-    app = make_app(database_url, mail_server, tmp_path, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True,
-                   OUTBOX_BATCH_SIZE=200)
-    with app.app_context():
-        _empty_tables()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True,
+                   OUTBOX_BATCH_SIZE=200) as app:
+        yield app
 
 
 class Crm:

@@ -4,25 +4,20 @@ import pytest
 
 from campaign import outbox
 from campaign.dev.mailcatcher import start_catcher
-from campaign.extensions import db
 
 from .builders import make_campaign, sign
-from .conftest import _empty_tables, make_app
+from .conftest import fresh_app
 from .smtp import free_port
 
 
 @pytest.fixture
 def debug_app(database_url, mail_server, tmp_path):
     port = free_port()
-    app = make_app(database_url, mail_server, tmp_path, DEBUG=True, MAIL_PORT=port)
-    app.debug = True
     catcher = start_catcher(tmp_path / "dev-mail", port)
-    with app.app_context():
-        _empty_tables()
-    yield app
-    catcher.stop()
-    with app.app_context():
-        db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, DEBUG=True, MAIL_PORT=port) as app:
+        app.debug = True
+        yield app
+        catcher.stop()
 
 
 def test_a_newcomer_reads_the_confirmation_at_dev_mail(debug_app):

@@ -21,7 +21,7 @@ from campaign.extensions import db
 from campaign.models import Campaign, OutboxMessage, Signature, SignatureStatus
 
 from .builders import confirm_signature, csrf_token, make_campaign, sign, valid_pledge
-from .conftest import _empty_tables, make_app
+from .conftest import fresh_app, make_app
 from .throwaway import ThrowawayPostgres, ThrowawayRedis, postgres_unavailable, redis_unavailable
 
 FRIENDLY_503 = "Sorry, we are very busy"
@@ -84,18 +84,12 @@ def outage_app(throwaway_postgres, mail_server, tmp_path):
     (a 500 page rather than an exception raised into the test)."""
     if not throwaway_postgres.running():
         throwaway_postgres.start()
-    app = make_app(throwaway_postgres.database_url, mail_server, tmp_path, PROPAGATE_EXCEPTIONS=False,
-                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
-    with app.app_context():
-        _empty_tables()
-        make_campaign(slug="outage")
-        db.session.remove()
-    try:
-        yield app
-    finally:
+    with fresh_app(throwaway_postgres.database_url, mail_server, tmp_path, PROPAGATE_EXCEPTIONS=False,
+                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}}) as app:
         with app.app_context():
+            make_campaign(slug="outage")
             db.session.remove()
-            db.engine.dispose()
+        yield app
 
 
 def assert_nothing_half_saved(app, accepted):
@@ -236,167 +230,151 @@ def test_signing_under_load_while_the_database_stops_and_starts(outage_app, thro
 
 # --- 2. A thousand confirmations from many threads ---------------------------
 
-def test_a_thousand_confirmations_from_many_threads_keep_every_tally_true(
-        database_url, mail_server, tmp_path, postgres_only):
+def test_a_thousand_confirmations_from_many_threads_keep_every_tally_true(app_with, postgres_only):
     countries = ["GB", "FR", "DE", "US", "NL", "IE", "ES"]
-    app = make_app(database_url, mail_server, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={
+    app = app_with(SQLALCHEMY_ENGINE_OPTIONS={
         "pool_pre_ping": True, "pool_size": 16, "max_overflow": 8, "pool_timeout": 60})
-    try:
-        with app.app_context():
-            _empty_tables()
-            campaign = make_campaign(slug="thousand")
-            other = make_campaign(slug="bystander")
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with app.app_context():
+        campaign = make_campaign(slug="thousand")
+        other = make_campaign(slug="bystander")
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
-            def row(i, campaign_id, status=SignatureStatus.PENDING, confirmed_at=None):
-                email = f"c{campaign_id}-{i}@example.com"
-                return {"campaign_id": campaign_id, "given_name": f"P{i}", "family_name": "Person",
-                        "email": email, "email_normalised": email, "email_domain": "example.com",
-                        "country": countries[i % len(countries)], "email_opt_in": i % 3 == 0,
-                        "show_name": False, "status": status, "created_at": now - dt.timedelta(days=9),
-                        "confirmed_at": confirmed_at, "emails_sent": 1}
+        def row(i, campaign_id, status=SignatureStatus.PENDING, confirmed_at=None):
+            email = f"c{campaign_id}-{i}@example.com"
+            return {"campaign_id": campaign_id, "given_name": f"P{i}", "family_name": "Person",
+                    "email": email, "email_normalised": email, "email_domain": "example.com",
+                    "country": countries[i % len(countries)], "email_opt_in": i % 3 == 0,
+                    "show_name": False, "status": status, "created_at": now - dt.timedelta(days=9),
+                    "confirmed_at": confirmed_at, "emails_sent": 1}
 
-            # 1,000 pending, plus 60 confirmed on earlier days and 10 invalidated,
-            # and a bystander campaign whose counts must not move.
-            rows = [row(i, campaign.id) for i in range(1000)]
-            rows += [row(1000 + i, campaign.id, SignatureStatus.CONFIRMED,
-                         now - dt.timedelta(days=1 + i % 4)) for i in range(60)]
-            rows += [row(2000 + i, campaign.id, SignatureStatus.INVALIDATED) for i in range(10)]
-            rows += [row(i, other.id, SignatureStatus.CONFIRMED, now - dt.timedelta(days=2)) for i in range(25)]
-            db.session.execute(insert(Signature), rows)
-            db.session.commit()
-            counts.recount(campaign)  # stored tallies from the rows, as the command does
-            counts.recount(other)
-            campaign_id, other_id = campaign.id, other.id
-            pending = list(db.session.execute(
-                select(Signature.id).where(Signature.campaign_id == campaign_id,
-                                           Signature.status == SignatureStatus.PENDING)
-                .order_by(Signature.id)).scalars())
-            other_before = (counts.signature_count(other_id), counts.counts_by_day(other_id),
-                            counts.counts_by_country(other_id), counts.status_counts(other_id))
-            db.session.remove()
-        assert len(pending) == 1000
+        # 1,000 pending, plus 60 confirmed on earlier days and 10 invalidated,
+        # and a bystander campaign whose counts must not move.
+        rows = [row(i, campaign.id) for i in range(1000)]
+        rows += [row(1000 + i, campaign.id, SignatureStatus.CONFIRMED,
+                     now - dt.timedelta(days=1 + i % 4)) for i in range(60)]
+        rows += [row(2000 + i, campaign.id, SignatureStatus.INVALIDATED) for i in range(10)]
+        rows += [row(i, other.id, SignatureStatus.CONFIRMED, now - dt.timedelta(days=2)) for i in range(25)]
+        db.session.execute(insert(Signature), rows)
+        db.session.commit()
+        counts.recount(campaign)  # stored tallies from the rows, as the command does
+        counts.recount(other)
+        campaign_id, other_id = campaign.id, other.id
+        pending = list(db.session.execute(
+            select(Signature.id).where(Signature.campaign_id == campaign_id,
+                                       Signature.status == SignatureStatus.PENDING)
+            .order_by(Signature.id)).scalars())
+        other_before = (counts.signature_count(other_id), counts.counts_by_day(other_id),
+                        counts.counts_by_country(other_id), counts.status_counts(other_id))
+        db.session.remove()
+    assert len(pending) == 1000
 
-        # Every signature once, and 300 of them a second time, shuffled so that
-        # repeats often race their first confirmation.
-        work = pending + pending[::7] + pending[1::7] + pending[2::10]
-        work = [work[(i * 389) % len(work)] for i in range(len(work))]
-        assert len(set(work)) == 1000
-        threads = 32
-        barrier = threading.Barrier(threads, timeout=60)
-        results = collections.Counter()
-        errors = []
-        lock = threading.Lock()
+    # Every signature once, and 300 of them a second time, shuffled so that
+    # repeats often race their first confirmation.
+    work = pending + pending[::7] + pending[1::7] + pending[2::10]
+    work = [work[(i * 389) % len(work)] for i in range(len(work))]
+    assert len(set(work)) == 1000
+    threads = 32
+    barrier = threading.Barrier(threads, timeout=60)
+    results = collections.Counter()
+    errors = []
+    lock = threading.Lock()
 
-        def confirmer(k):
-            barrier.wait()
-            for signature_id in work[k::threads]:
-                try:
-                    with app.app_context():  # one context per confirmation, like a request
-                        changed = confirm_signature(db.session.get(Signature, signature_id))
-                        db.session.remove()
-                except Exception as error:  # noqa: BLE001 - reported below
-                    with lock:
-                        errors.append(repr(error))
-                    continue
+    def confirmer(k):
+        barrier.wait()
+        for signature_id in work[k::threads]:
+            try:
+                with app.app_context():  # one context per confirmation, like a request
+                    changed = confirm_signature(db.session.get(Signature, signature_id))
+                    db.session.remove()
+            except Exception as error:  # noqa: BLE001 - reported below
                 with lock:
-                    results[changed] += 1
+                    errors.append(repr(error))
+                continue
+            with lock:
+                results[changed] += 1
 
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(confirmer, range(threads)))
-        took = time.monotonic() - started
-        assert not errors, f"{len(errors)} confirmations failed, e.g. {errors[:3]}"
-        assert results[True] == 1000, "each pending signature is confirmed by exactly one call"
-        assert results[False] == len(work) - 1000
-        assert took < 60
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(confirmer, range(threads)))
+    took = time.monotonic() - started
+    assert not errors, f"{len(errors)} confirmations failed, e.g. {errors[:3]}"
+    assert results[True] == 1000, "each pending signature is confirmed by exactly one call"
+    assert results[False] == len(work) - 1000
+    assert took < 60
 
-        with app.app_context():
-            signatures = db.session.execute(
-                select(Signature).where(Signature.campaign_id == campaign_id)).scalars().all()
-            confirmed = [s for s in signatures if s.status == SignatureStatus.CONFIRMED]
-            assert len(confirmed) == 1060
-            assert counts.signature_count(campaign_id) == len(confirmed)
-            by_day = collections.Counter(s.confirmed_at.date().isoformat() for s in confirmed)
-            assert counts.counts_by_day(campaign_id) == [
-                {"date": day, "signatures": n} for day, n in sorted(by_day.items())]
-            by_country = collections.Counter(s.country for s in confirmed)
-            assert {r["country"]: r["signatures"] for r in counts.counts_by_country(campaign_id)} == by_country
-            # Only confirmed signatures are counted by consent to updates.
-            by_status = collections.Counter((s.status, s.email_opt_in and s.status == SignatureStatus.CONFIRMED)
-                                            for s in signatures)
-            assert {k: v for k, v in counts.status_counts(campaign_id).items() if v} == by_status
-            # The bystander campaign did not move.
-            assert (counts.signature_count(other_id), counts.counts_by_day(other_id),
-                    counts.counts_by_country(other_id), counts.status_counts(other_id)) == other_before
-            # And a recount finds nothing to repair.
-            assert counts.recount(db.session.get(Campaign, campaign_id)) == (1060, 1060)
-            db.session.remove()
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with app.app_context():
+        signatures = db.session.execute(
+            select(Signature).where(Signature.campaign_id == campaign_id)).scalars().all()
+        confirmed = [s for s in signatures if s.status == SignatureStatus.CONFIRMED]
+        assert len(confirmed) == 1060
+        assert counts.signature_count(campaign_id) == len(confirmed)
+        by_day = collections.Counter(s.confirmed_at.date().isoformat() for s in confirmed)
+        assert counts.counts_by_day(campaign_id) == [
+            {"date": day, "signatures": n} for day, n in sorted(by_day.items())]
+        by_country = collections.Counter(s.country for s in confirmed)
+        assert {r["country"]: r["signatures"] for r in counts.counts_by_country(campaign_id)} == by_country
+        # Only confirmed signatures are counted by consent to updates.
+        by_status = collections.Counter((s.status, s.email_opt_in and s.status == SignatureStatus.CONFIRMED)
+                                        for s in signatures)
+        assert {k: v for k, v in counts.status_counts(campaign_id).items() if v} == by_status
+        # The bystander campaign did not move.
+        assert (counts.signature_count(other_id), counts.counts_by_day(other_id),
+                counts.counts_by_country(other_id), counts.status_counts(other_id)) == other_before
+        # And a recount finds nothing to repair.
+        assert counts.recount(db.session.get(Campaign, campaign_id)) == (1060, 1060)
+        db.session.remove()
 
 
 # --- 3. Two hundred copies of one submission at once -------------------------
 
-def test_two_hundred_identical_submissions_at_once_leave_one_signature(
-        database_url, mail_server, tmp_path, postgres_only):
-    app = make_app(database_url, mail_server, tmp_path, PROPAGATE_EXCEPTIONS=False, SQLALCHEMY_ENGINE_OPTIONS={
+def test_two_hundred_identical_submissions_at_once_leave_one_signature(app_with, postgres_only):
+    app = app_with(PROPAGATE_EXCEPTIONS=False, SQLALCHEMY_ENGINE_OPTIONS={
         "pool_pre_ping": True, "pool_size": 20, "max_overflow": 10, "pool_timeout": 60})
     n = 200
-    try:
-        with app.app_context():
-            _empty_tables()
-            make_campaign(slug="stampede")
-            db.session.remove()
-        clients = [app.test_client() for _ in range(n)]
-        barrier = threading.Barrier(n, timeout=60)
+    with app.app_context():
+        make_campaign(slug="stampede")
+        db.session.remove()
+    clients = [app.test_client() for _ in range(n)]
+    barrier = threading.Barrier(n, timeout=60)
 
-        def submit(i):
-            # Each visitor opens the page, then all press the button together.
-            token = csrf_token(clients[i].get("/c/stampede").get_data(as_text=True))
-            barrier.wait()
-            return post_sign(clients[i], "stampede", token, email="Stampede@Example.com")
+    def submit(i):
+        # Each visitor opens the page, then all press the button together.
+        token = csrf_token(clients[i].get("/c/stampede").get_data(as_text=True))
+        barrier.wait()
+        return post_sign(clients[i], "stampede", token, email="Stampede@Example.com")
 
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=n) as pool:
-            responses = list(pool.map(submit, range(n)))
-        took = time.monotonic() - started
-        assert collections.Counter(r.status_code for r in responses) == {200: n}
-        assert took < 60
-        with app.app_context():
-            signatures = db.session.execute(select(Signature)).scalars().all()
-            assert len(signatures) == 1
-            messages = db.session.execute(select(OutboxMessage)).scalars().all()
-            cap = app.config["SIGNATURE_EMAIL_CAP"]
-            assert 1 <= len(messages) <= cap
-            assert signatures[0].emails_sent == len(messages)
-            assert {(m.signature_id, m.kind) for m in messages} == {(signatures[0].id, "confirmation")}
-            assert counts.status_counts(signatures[0].campaign_id) == {(SignatureStatus.PENDING, False): 1}
-            db.session.remove()
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        responses = list(pool.map(submit, range(n)))
+    took = time.monotonic() - started
+    assert collections.Counter(r.status_code for r in responses) == {200: n}
+    assert took < 60
+    with app.app_context():
+        signatures = db.session.execute(select(Signature)).scalars().all()
+        assert len(signatures) == 1
+        messages = db.session.execute(select(OutboxMessage)).scalars().all()
+        cap = app.config["SIGNATURE_EMAIL_CAP"]
+        assert 1 <= len(messages) <= cap
+        assert signatures[0].emails_sent == len(messages)
+        assert {(m.signature_id, m.kind) for m in messages} == {(signatures[0].id, "confirmation")}
+        assert counts.status_counts(signatures[0].campaign_id) == {(SignatureStatus.PENDING, False): 1}
+        db.session.remove()
 
 
 # --- 4. Redis, the shared rate-limit store, dies and comes back --------------
 
 @pytest.mark.skipif(bool(redis_unavailable()), reason=redis_unavailable() or "")
-def test_signing_goes_on_when_the_rate_limit_store_dies(database_url, mail_server, tmp_path):
+def test_signing_goes_on_when_the_rate_limit_store_dies(app_with):
     """Documented: with Redis down each process limits in memory on its own
     (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED); signing is neither refused nor
     failed, and the shared limits resume once Redis is back."""
     redis_server = ThrowawayRedis()
-    app = None
     try:
         redis_server.start()
-        app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, PROPAGATE_EXCEPTIONS=False,
+        app = app_with(RATELIMIT_ENABLED=True, PROPAGATE_EXCEPTIONS=False,
                        RATELIMIT_STORAGE_URI=redis_server.url, RATELIMIT_SIGN="3 per minute")
         assert app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] and app.config["RATELIMIT_SWALLOW_ERRORS"]
         with app.app_context():
-            _empty_tables()
             make_campaign(slug="limited")
             db.session.remove()
         client = app.test_client()
@@ -445,6 +423,3 @@ def test_signing_goes_on_when_the_rate_limit_store_dies(database_url, mail_serve
             db.session.remove()
     finally:
         redis_server.close()
-        if app is not None:
-            with app.app_context():
-                db.engine.dispose()

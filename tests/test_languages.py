@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import urllib.parse
 from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from campaign.extensions import db
 from campaign.links import absolute_url
@@ -31,7 +29,7 @@ from .builders import (
     make_organiser,
     valid_pledge,
 )
-from .conftest import _empty_tables, make_app
+from .conftest import fresh_app, served
 from .multi_host import Nginx, main_config, nginx_binary, site_config
 from .throwaway import free_port
 
@@ -308,24 +306,15 @@ def behind_nginx(database_url, mail_server, tmp_path):
     kept long enough (30 s) that only the cache can answer a repeat."""
     if nginx_binary() is None:
         pytest.skip("nginx is not installed (apt-get install nginx)")
-    app = make_app(database_url, mail_server, tmp_path, PUBLIC_CACHE_SECONDS=30)
-    with app.app_context():
-        _empty_tables()
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = free_port()
-    site = site_config(upstreams=[f"127.0.0.1:{server.port}"], listen=f"127.0.0.1:{port}",
-                       prefix=tmp_path / "nginx", cache=True)
-    nginx = Nginx(main_config(site, tmp_path / "nginx"), tmp_path / "nginx", port)
-    try:
-        yield app, nginx
-    finally:
-        nginx.stop()
-        server.shutdown()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, PUBLIC_CACHE_SECONDS=30) as app, served(app) as upstream:
+        port = free_port()
+        site = site_config(upstreams=[f"127.0.0.1:{upstream}"], listen=f"127.0.0.1:{port}",
+                           prefix=tmp_path / "nginx", cache=True)
+        nginx = Nginx(main_config(site, tmp_path / "nginx"), tmp_path / "nginx", port)
+        try:
+            yield app, nginx
+        finally:
+            nginx.stop()
 
 
 def _through(nginx, path: str, **headers):

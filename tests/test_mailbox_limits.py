@@ -13,7 +13,7 @@ from campaign.extensions import db
 from campaign.models import MailboxAllowance, OutboxMessage, OutboxStatus, Signature
 
 from .builders import confirm, csrf_token, form_values, make_campaign, valid_pledge
-from .conftest import _empty_tables, make_app
+from .conftest import fresh_app
 
 
 def sign_from(client, slug: str, ip: str, token: str, **fields):
@@ -101,13 +101,9 @@ def limited_app(request, database_url, mail_server, tmp_path):
         store = os.environ.get("TEST_REDIS_URL")
         if not store:
             pytest.skip("set TEST_REDIS_URL to test the shared limit store")
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=store,
-                   RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False, RATELIMIT_SIGN_ANY_CAMPAIGN="4 per minute")
-    with app.app_context():
-        _empty_tables()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=store,
+                   RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False, RATELIMIT_SIGN_ANY_CAMPAIGN="4 per minute") as app:
+        yield app
 
 
 def test_one_client_address_is_limited_across_campaigns(limited_app):

@@ -68,7 +68,6 @@ from .builders import (
     personal_traces,
     sign,
 )
-from .conftest import _empty_tables, make_app
 
 LINK = re.compile(r"https?://[^/\s]+(/my-data/[\w.-]+)")
 LINK_SUBJECT = "Your link to the data"
@@ -251,20 +250,12 @@ def test_a_link_reaches_a_mailbox_that_stopped_all_email_but_never_an_erased_one
     assert smtp.to("gone@example.net") == []
 
 
-def test_asking_is_limited_per_client_address(database_url, mail_server, tmp_path):
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True,
-                   RATELIMIT_MY_DATA="3 per minute", RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        _empty_tables()
-    client = app.test_client()
-    try:
-        answers = [ask(client, f"someone{n}@example.net").status_code for n in range(4)]
-        assert answers == [200, 200, 200, 429]
-        assert ask(client, "owner@example.net", ip="203.0.113.7").status_code == 200, "another client is not held up"
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def test_asking_is_limited_per_client_address(app_with):
+    client = app_with(RATELIMIT_ENABLED=True, RATELIMIT_MY_DATA="3 per minute",
+                      RATELIMIT_STORAGE_URI="memory://").test_client()
+    answers = [ask(client, f"someone{n}@example.net").status_code for n in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert ask(client, "owner@example.net", ip="203.0.113.7").status_code == 200, "another client is not held up"
 
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"

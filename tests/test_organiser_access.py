@@ -13,7 +13,6 @@ from campaign.extensions import db
 from campaign.models import CampaignStatus, Kind, Organiser
 
 from .builders import PASSWORD, confirmed_signatures, csrf_token, log_in, make_campaign, make_organiser
-from .conftest import _empty_tables, make_app
 
 LOGIN = "/organiser/login"
 WRONG_LOGIN = "The email address or password is not right."
@@ -31,24 +30,6 @@ def logged_in_client(app, email):
     client = app.test_client()
     assert log_in(client, email).status_code == 303
     return client
-
-
-@pytest.fixture
-def other_app(database_url, mail_server, tmp_path):
-    """Build a second app with different settings on the same (emptied) database."""
-    made = []
-
-    def build(**overrides):
-        built = make_app(database_url, mail_server, tmp_path, **overrides)
-        with built.app_context():
-            _empty_tables()
-        made.append(built)
-        return built
-    yield build
-    for built in made:
-        with built.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 # --- Logging in and out ------------------------------------------------------
@@ -157,9 +138,9 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(ctx, client):
     assert "Secure" not in cookie  # the test site is plain http
 
 
-def test_the_session_cookie_is_secure_when_the_site_is_https(other_app):
+def test_the_session_cookie_is_secure_when_the_site_is_https(app_with):
     """With SITE_URL on https, the session cookie is only sent over https."""
-    app = other_app(SITE_URL="https://x.test")
+    app = app_with(SITE_URL="https://x.test")
     with app.app_context():
         make_organiser()
     client = app.test_client()
@@ -175,8 +156,8 @@ def test_the_session_cookie_is_secure_when_the_site_is_https(other_app):
 # --- Rate limits ---------------------------------------------------------------
 
 @pytest.fixture
-def limited(other_app):
-    app = other_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+def limited(app_with):
+    app = app_with(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
                     RATELIMIT_LOGIN="4 per minute", RATELIMIT_LOGIN_ACCOUNT="2 per minute")
     with app.app_context():
         make_organiser()

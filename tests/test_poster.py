@@ -100,17 +100,11 @@ def test_a_title_with_markup_is_printed_as_text(client, ctx):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_the_qr_code_follows_the_site_s_address(mail_server, database_url, tmp_path):
-    from campaign.extensions import db
-
-    from .conftest import _empty_tables, make_app
-    app = make_app(database_url, mail_server, tmp_path, SITE_URL="https://act.example.org/")
+def test_the_qr_code_follows_the_site_s_address(app_with):
+    app = app_with(SITE_URL="https://act.example.org/")
     with app.app_context():
-        _empty_tables()
         make_campaign(slug="moved")
-        html = app.test_client().get("/c/moved/poster").get_data(as_text=True)
-        db.session.remove()
-        db.engine.dispose()
+    html = app.test_client().get("/c/moved/poster").get_data(as_text=True)
     assert "act.example.org/c/moved" in text_of(html)
     made = segno.make("https://act.example.org/c/moved?source=poster", error="m")
     assert made.svg_inline(svgclass="qr", omitsize=True, title="QR code: a link to act.example.org/c/moved",

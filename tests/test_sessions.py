@@ -10,8 +10,8 @@ from sqlalchemy import select
 from campaign.extensions import db
 from campaign.models import LoginThrottle, Organiser, OrganiserSession, utcnow
 
-from .builders import PASSWORD, csrf_token, log_in, make_organiser
-from .conftest import _empty_tables, make_app
+from .builders import PASSWORD, csrf_token, hold_the_login_clock, log_in, make_organiser
+from .conftest import fresh_app
 
 LOGIN = "/organiser/login"
 HOME = "/organiser/"
@@ -140,13 +140,10 @@ def test_only_a_hash_of_the_session_id_is_stored(app, client):
 
 @pytest.fixture
 def limited(database_url, mail_server, tmp_path):
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
-    with app.app_context():
-        _empty_tables()
-        make_organiser("org@example.com")
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://") as app:
+        with app.app_context():
+            make_organiser("org@example.com")
+        yield app
 
 
 def attempt(client, password, ip, email="org@example.com"):
@@ -155,7 +152,8 @@ def attempt(client, password, ip, email="org@example.com"):
         "email": email, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
-def test_forty_wrong_passwords_from_forty_addresses_do_not_lock_the_organiser_out(limited):
+def test_forty_wrong_passwords_from_forty_addresses_do_not_lock_the_organiser_out(limited, monkeypatch):
+    hold_the_login_clock(monkeypatch)
     organiser = limited.test_client()
     assert attempt(organiser, PASSWORD, "192.0.2.10").status_code == 303  # her own browser, known from now on
     press(organiser, "/organiser/logout")

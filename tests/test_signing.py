@@ -142,18 +142,15 @@ def test_no_signature_ever_triggers_more_than_five_emails(app, client, smtp, del
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
 
 
-def test_a_double_click_sends_one_email(database_url, mail_server, tmp_path, smtp):
-    from .conftest import _empty_tables, make_app
-    app = make_app(database_url, mail_server, tmp_path, SIGNATURE_RESEND_QUIET_SECONDS=10)
+def test_a_double_click_sends_one_email(app_with, smtp):
+    app = app_with(SIGNATURE_RESEND_QUIET_SECONDS=10)
     with app.app_context():
-        _empty_tables()
         make_campaign(slug="double")
     client = app.test_client()
     sign(client, "double", email="dc@example.com")
     sign(client, "double", email="dc@example.com")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
-        db.engine.dispose()
 
 
 def test_the_honeypot_is_silently_discarded(app, client, smtp):
@@ -242,18 +239,13 @@ def test_no_confirmation_email_once_the_signature_is_no_longer_pending(app, clie
         assert db.session.scalar(select(OutboxMessage.last_error)) == "signature invalidated"
 
 
-def test_a_closed_campaign_stops_taking_signatures_within_the_live_second(
-        database_url, mail_server, tmp_path, smtp):
+def test_a_closed_campaign_stops_taking_signatures_within_the_live_second(app_with, smtp):
     """Under a spike the sign POST trusts what it knew of the campaign a
     moment ago; closing still takes effect within that moment."""
     import time
-
-    from .conftest import _empty_tables, make_app
-
-    app = make_app(database_url, mail_server, tmp_path, PUBLIC_LIVE_SECONDS=0.5)
+    app = app_with(PUBLIC_LIVE_SECONDS=0.5)
     client = app.test_client()
     with app.app_context():
-        _empty_tables()
         make_campaign(slug="closing")
     token = csrf_token(client.get("/c/closing").get_data(as_text=True))
     assert sign(client, "closing", email="first@example.com").status_code == 200
@@ -265,8 +257,6 @@ def test_a_closed_campaign_stops_taking_signatures_within_the_live_second(
     assert late.status_code == 404
     with app.app_context():
         assert db.session.scalars(select(Signature.email)).all() == ["first@example.com"]
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_signing_and_confirming_are_one_statement_on_postgresql(ctx, backend):

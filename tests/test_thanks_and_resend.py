@@ -20,7 +20,6 @@ from campaign.extensions import db
 from campaign.models import OutboxMessage, Signature
 
 from .builders import confirm_signature, csrf_token, make_campaign, sign
-from .conftest import _empty_tables, make_app
 
 SLUG = "thank-you"
 _RESEND_TOKEN = re.compile(r'name="token" type="hidden" value="([^"]+)"')
@@ -135,13 +134,12 @@ def test_pressing_send_again_over_and_over_never_mails_a_victim_more_than_the_ca
     assert len(smtp.to("victim@example.net")) == 3, "the mailbox's cap: three unasked-for emails an hour"
 
 
-def test_send_again_is_limited_per_client_address(database_url, mail_server, tmp_path):
+def test_send_again_is_limited_per_client_address(app_with):
     """With the HTTP limits on: three presses in ten minutes from one
     address, then 429; another address still has its own."""
-    app = make_app(database_url, mail_server, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    app = app_with(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
     client = app.test_client()
     with app.app_context():
-        _empty_tables()
         make_campaign(slug=SLUG)
     here, elsewhere = (f"10.9.{n}.{uuid.uuid4().int % 250}" for n in (1, 2))
     form = resend_form(client.post(f"/c/{SLUG}/sign", data={
@@ -150,8 +148,6 @@ def test_send_again_is_limited_per_client_address(database_url, mail_server, tmp
     answers = [press_send_again(client, form, ip=here).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
     assert press_send_again(client, form, ip=elsewhere).status_code == 200
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("forgery", ["another address", "another campaign", "expired", "tampered"])

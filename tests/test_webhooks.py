@@ -41,7 +41,7 @@ from campaign.models import (
 )
 
 from .builders import confirmed_signatures, make_campaign, make_organiser
-from .conftest import _empty_tables, make_app
+from .conftest import fresh_app
 from .webhook_receiver import Receiver
 
 
@@ -54,13 +54,9 @@ def receiver():
 @pytest.fixture
 def hook_app(database_url, mail_server, tmp_path):
     """An app whose webhooks may reach the receiver on 127.0.0.1 (the test-only relaxation)."""
-    app = make_app(database_url, mail_server, tmp_path, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True,
-                   WEBHOOK_TIMEOUT_SECONDS=0.5)
-    with app.app_context():
-        _empty_tables()
+    with fresh_app(database_url, mail_server, tmp_path, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True,
+                   WEBHOOK_TIMEOUT_SECONDS=0.5) as app, app.app_context():
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -11,16 +11,12 @@ REQUIRE_BROWSER=1 (as in CI), where they fail instead.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from campaign.extensions import db
-
-from ..conftest import _empty_tables, make_app
+from ..conftest import fresh_app, served
 from ..smtp import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -79,22 +75,8 @@ def site(database_url, mail_server, smtp, tmp_path):
     """The site on a real port, with emailed links pointing at it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = make_app(database_url, mail_server, tmp_path, SITE_URL=url)
-    with app.app_context():
-        _empty_tables()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    # A short poll interval makes shutdown() return promptly at teardown.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-site", daemon=True
-    )
-    thread.start()
-    yield LiveSite(app=app, url=url)
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with fresh_app(database_url, mail_server, tmp_path, SITE_URL=url) as app, served(app, port):
+        yield LiveSite(app=app, url=url)
 
 
 @pytest.fixture

@@ -41,7 +41,9 @@ class AxeChecks:
         self.landed: set[str] = set()
 
     def check(self, what: str) -> None:
-        """Run axe on the page as it is now; ``what`` names it in the report."""
+        """Run axe on the page once it has loaded (a button's click only
+        starts the next page); ``what`` names it in the report."""
+        self.page.wait_for_load_state("load")
         results = self.axe.run(self.page, options={
             "runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]})
         where = f"{what} ({self.page.url})"

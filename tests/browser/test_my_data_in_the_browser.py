@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from campaign import signing
 from campaign.dev.mailcatcher import list_mail, start_catcher
@@ -16,7 +14,7 @@ from campaign.extensions import db
 from campaign.models import Signature
 
 from ..builders import confirm_signature, make_campaign
-from ..conftest import _empty_tables, make_app
+from ..conftest import fresh_app, served
 from ..smtp import free_port
 from .conftest import LiveSite
 from .steps import expect, field, fill_in_the_pledge, press, signature_count
@@ -33,22 +31,12 @@ def site(database_url, mail_server, tmp_path):
     url = f"http://127.0.0.1:{port}"
     folder = tmp_path / "dev-mail"
     catcher = start_catcher(folder, catcher_port)
-    app = make_app(database_url, mail_server, tmp_path, SITE_URL=url, MAIL_PORT=catcher_port, DEBUG=True,
-                   DEV_MAIL_FOLDER=str(folder))
-    app.debug = True
-    with app.app_context():
-        _empty_tables()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield LiveSite(app=app, url=url)
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with fresh_app(database_url, mail_server, tmp_path, SITE_URL=url, MAIL_PORT=catcher_port, DEBUG=True,
+                   DEV_MAIL_FOLDER=str(folder)) as app:
+        app.debug = True
+        with served(app, port):
+            yield LiveSite(app=app, url=url)
     catcher.stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def caught(site) -> list:
