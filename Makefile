@@ -35,9 +35,11 @@ run: $(VENV)/.installed $(CATALOGS)
 	FLASK_DEBUG=1 $(BIN)/flask demo seed
 	FLASK_DEBUG=1 $(BIN)/flask dev serve
 
-# The suite runs on every core (pytest-xdist), each test file whole in one
-# process; PYTEST_WORKERS=0 runs it in this one.
-PYTEST_WORKERS ?= auto
+# The suite runs in one process more than there are cores (pytest-xdist;
+# much of a test's time is spent waiting on Chromium, PostgreSQL or a server
+# it started), each test file whole in one process; PYTEST_WORKERS=0 runs it
+# in this one.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 
 test: $(VENV)/.installed-dev $(CATALOGS)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
