@@ -27,7 +27,10 @@ every address variant, and the business pledges with that contact address.
   that holds the address or names the signer, forgets the mailbox's
   allowances, links and stop-all entry, and keeps only its hash among the
   erased mailboxes, to which no email is sent again
-  (mailboxes.suppressed), but the one note that says it was done.
+  (mailboxes.suppressed), but the one note that says it was done. The
+  organisers' other tools are told: each signature once confirmed (the
+  API and the webhooks may have passed it on) sends ``signature.erased``,
+  anonymised, to the campaign's endpoints that take it.
 
 Each action is recorded as a PrivacyEvent with the mailbox's hash only;
 erasing also drops from those records which campaigns they were about, so
@@ -531,7 +534,7 @@ def erase(mailbox: str) -> Erasure:
     before = db.session.execute(
         select(table.c.id, table.c.campaign_id, table.c.status, table.c.reason_public, table.c.reason_status,
                table.c.invalidation_id, table.c.given_name, table.c.family_name, table.c.email,
-               table.c.postal_code)
+               table.c.postal_code, table.c.confirmed_at)
         .where(table.c.email_normalised == mailbox, table.c.anonymised_at.is_(None))).all()
     anonymised = db.session.execute(
         update(table).where(table.c.email_normalised == mailbox, table.c.anonymised_at.is_(None))
@@ -539,6 +542,15 @@ def erase(mailbox: str) -> Erasure:
         .execution_options(synchronize_session=False)).scalars().all()
     if anonymised:
         retention.clear_messages_of(anonymised, "erased")
+    # Those the organisers' other tools may hold (every signature once
+    # confirmed went to the API and the webhooks): they are told to erase
+    # it too, and sent it anonymised.
+    told: dict[int, list[int]] = {}
+    for row in before:
+        if row.id in anonymised and row.confirmed_at is not None:
+            told.setdefault(row.campaign_id, []).append(row.id)
+    for campaign_id, ids in told.items():
+        webhooks.queue_signature_events(webhooks.SIGNATURE_ERASED, campaign_id, ids)
     for campaign_id in {row.campaign_id for row in before if row.id in anonymised and _shows_a_reason(row)}:
         _next_edition(campaign_id)
 

@@ -60,10 +60,10 @@ from .models import (
 
 KIND = "webhook"
 
-EVENTS = ("signature.confirmed", "signature.withdrawn", "signature.invalidated", "business.approved",
-          "supporter.unsubscribed", "campaign.milestone", "campaign.status_changed")
-(SIGNATURE_CONFIRMED, SIGNATURE_WITHDRAWN, SIGNATURE_INVALIDATED, BUSINESS_APPROVED, SUPPORTER_UNSUBSCRIBED,
- CAMPAIGN_MILESTONE, CAMPAIGN_STATUS_CHANGED) = EVENTS
+EVENTS = ("signature.confirmed", "signature.withdrawn", "signature.invalidated", "signature.erased",
+          "business.approved", "supporter.unsubscribed", "campaign.milestone", "campaign.status_changed")
+(SIGNATURE_CONFIRMED, SIGNATURE_WITHDRAWN, SIGNATURE_INVALIDATED, SIGNATURE_ERASED, BUSINESS_APPROVED,
+ SUPPORTER_UNSUBSCRIBED, CAMPAIGN_MILESTONE, CAMPAIGN_STATUS_CHANGED) = EVENTS
 # The event "send a test event" sends; every endpoint takes it.
 PING = "ping"
 
@@ -71,6 +71,7 @@ EVENT_LABELS = {
     "signature.confirmed": _l("A signature is confirmed"),
     "signature.withdrawn": _l("A signer withdraws their signature"),
     "signature.invalidated": _l("An organiser invalidates a signature"),
+    "signature.erased": _l("A signer erases their data (so must the receiver)"),
     "business.approved": _l("A business is approved"),
     "supporter.unsubscribed": _l("A signer stops the campaign's updates"),
     "campaign.milestone": _l("The campaign reaches a milestone"),

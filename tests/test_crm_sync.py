@@ -152,7 +152,8 @@ def test_a_crm_syncs_through_the_api_then_follows_webhooks_to_an_equal_copy(crm_
             organiser = db.session.execute(select(Organiser)).scalar_one()
             _endpoint, crm.secret = webhooks.create_endpoint(
                 campaign, receiver.url("/crm"),
-                {"signature.confirmed", "signature.withdrawn", "signature.invalidated"}, organiser)
+                {"signature.confirmed", "signature.withdrawn", "signature.invalidated", "signature.erased"},
+                organiser)
             db.session.commit()
             ids = _pending(campaign, CONFIRMATIONS, first=1)
             for signature_id in ids:
@@ -162,6 +163,10 @@ def test_a_crm_syncs_through_the_api_then_follows_webhooks_to_an_equal_copy(crm_
             assert my_data.withdraw(f"signer{11}@example.org", withdrawn_id)
             moderation.invalidate(campaign, moderation.Criteria(email="signer12@example.org"), organiser,
                                   reason="duplicate")
+            # One the CRM only ever read through the API erases their data.
+            erased_id = db.session.execute(select(Signature.id).where(
+                Signature.email == "early3@example.net")).scalar_one()
+            assert my_data.erase("early3@example.net").signatures == 1
             outbox.drain()
         for request in receiver.requests:
             crm.receive(request)
@@ -170,6 +175,7 @@ def test_a_crm_syncs_through_the_api_then_follows_webhooks_to_an_equal_copy(crm_
     events = [request.headers["Campaign-Event"] for request in receiver.requests]
     assert events.count("signature.confirmed") == CONFIRMATIONS
     assert events.count("signature.withdrawn") == 1 and events.count("signature.invalidated") == 1
+    assert events.count("signature.erased") == 1
     site = _site_view(client, token, petition)
     assert len(site) == 30 + 5 + CONFIRMATIONS
     assert crm.view() == site
@@ -177,6 +183,8 @@ def test_a_crm_syncs_through_the_api_then_follows_webhooks_to_an_equal_copy(crm_
     assert statuses.count("withdrawn") == 1 and statuses.count("invalidated") == 1
     assert crm.copy[f"campaign-site:signature:{withdrawn_id}"]["status"] == "withdrawn"
     assert crm.copy[f"campaign-site:signature:{invalidated_id}"]["status"] == "invalidated"
+    erased = crm.copy[f"campaign-site:signature:{erased_id}"]
+    assert erased["person"]["email_addresses"][0]["address"] == "" and "early3" not in str(crm.copy)
     # Its next incremental sync finds nothing it had not already heard of.
     crm.sync()
     assert crm.view() == site

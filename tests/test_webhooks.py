@@ -392,10 +392,40 @@ def test_a_delivery_sent_after_an_erasure_carries_only_the_anonymised_signature(
     confirmed_signatures(campaign, [("ada@example.com", "GB")])
     assert my_data.erase("ada@example.com").signatures == 1
     drain()
-    [request] = receiver.requests
-    assert request.json()["type"] == "signature.confirmed"
-    assert b"ada@example.com" not in request.body and b"Sam" not in request.body
-    assert request.json()["signature"]["person"]["email_addresses"][0]["address"] == ""
+    assert types(receiver) == ["signature.confirmed", "signature.erased"]
+    for request in receiver.requests:
+        assert b"ada@example.com" not in request.body and b"Sam" not in request.body
+        assert request.json()["signature"]["person"]["email_addresses"][0]["address"] == ""
+
+
+def test_an_erasure_tells_each_endpoint_that_takes_it_of_every_confirmed_signature(hook_app, receiver):
+    """Whoever the site passed a signature to is told when its signer erases
+    it: one signature.erased for each signature once confirmed (a pending one
+    never left the site), to the endpoints that take the event."""
+    one, two, three = make_campaign(), make_campaign(), make_campaign()
+    add_endpoint(one, receiver.url("/one"))
+    add_endpoint(one, receiver.url("/not-erasures"), events=("signature.confirmed",))
+    add_endpoint(two, receiver.url("/two"))
+    add_endpoint(three, receiver.url("/three"))
+    [first] = confirmed_signatures(one, [("ada@example.com", "GB")])
+    [second] = confirmed_signatures(two, [("Ada+two@example.com", "GB")])
+    assert my_data.withdraw("ada@example.com", second.id)
+    signing.sign(three, signing.Pledge("Ada", "Again", "ada@example.com", "GB", None, False, False))  # left pending
+    db.session.commit()
+    drain()
+    receiver.requests.clear()
+
+    assert my_data.erase("ada@example.com").signatures == 3
+    drain()
+    erased = sorted((r.path, r.json()["signature"]["identifiers"][0]) for r in receiver.requests)
+    assert erased == [("/one", f"campaign-site:signature:{first.id}"), ("/two", f"campaign-site:signature:{second.id}")]
+    assert all(r.json()["type"] == "signature.erased" for r in receiver.requests)
+    assert all(b"ada@example.com" not in r.body and b"Again" not in r.body for r in receiver.requests)
+    # Erasing again tells nobody anything more.
+    receiver.requests.clear()
+    assert my_data.erase("ada@example.com").signatures == 0
+    drain()
+    assert receiver.requests == []
 
 
 def test_every_event_names_one_signature_with_an_id_of_its_own(hook_app, receiver):
