@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import gc
 import os
-import random
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.seed import COUNTRIES, fresh_database, psycopg_dsn  # noqa: E402
+from bench.seed import copy_signatures, fresh_database, psycopg_dsn  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
 TARGET_MS = 50.0
@@ -37,27 +36,6 @@ def make_app(url: str):
     from campaign import create_app
     return create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
                        "TESTING": True, "SITE_URL": "http://bench.test", "REQUEST_LOG_LEVEL": "WARNING"})
-
-
-def copy_signatures(url: str, campaign_id: int, n: int, days: int = 30, seed: int = 1) -> float:
-    """COPY ``n`` confirmed signatures, each last modified when it was confirmed."""
-    rng = random.Random(seed)
-    start_day = dt.datetime(2026, 1, 1)
-    columns = ("campaign_id, given_name, family_name, email, email_normalised, email_domain, country, "
-               "postal_code, email_opt_in, show_name, status, created_at, confirmed_at, modified_at, emails_sent")
-    began = time.perf_counter()
-    with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY signature ({columns}) FROM STDIN") as copy:
-            for i in range(n):
-                created = start_day + dt.timedelta(seconds=rng.randrange(days * 86400))
-                confirmed = created + dt.timedelta(minutes=5)
-                email = f"person{i}@example{i % 97}.org"
-                copy.write_row((campaign_id, f"Given{i}", f"Family{i}", email, email, f"example{i % 97}.org",
-                                COUNTRIES[i % len(COUNTRIES)], "AB1 2CD", i % 3 == 0, i % 2 == 0, "confirmed",
-                                created, confirmed, confirmed, 1))
-        conn.commit()
-        cur.execute("ANALYZE signature")
-    return time.perf_counter() - began
 
 
 def prepare(url: str, n: int) -> tuple[int, str, float]:

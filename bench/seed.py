@@ -32,21 +32,24 @@ def fresh_database(server_url: str, name: str) -> str:
 
 
 def copy_signatures(url: str, campaign_id: int, n: int, days: int = 30, seed: int = 1) -> float:
-    """COPY ``n`` confirmed signatures into the campaign; returns seconds taken."""
+    """COPY ``n`` confirmed signatures into the campaign, each last modified
+    when it was confirmed (over ``days``); returns seconds taken."""
     rng = random.Random(seed)
     start_day = dt.datetime(2026, 1, 1)
     columns = ("campaign_id, given_name, family_name, email, email_normalised, email_domain, country, "
-               "postal_code, email_opt_in, show_name, status, created_at, confirmed_at, ip_hash, emails_sent")
+               "postal_code, email_opt_in, show_name, status, created_at, confirmed_at, modified_at, ip_hash, "
+               "emails_sent")
     began = time.perf_counter()
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY signature ({columns}) FROM STDIN") as copy:
             for i in range(n):
                 created = start_day + dt.timedelta(seconds=rng.randrange(days * 86400))
+                confirmed = created + dt.timedelta(minutes=5)
                 email = f"person{i}@example{i % 97}.org"
                 copy.write_row((
                     campaign_id, f"Given{i}", f"Family{i}", email, email, f"example{i % 97}.org",
                     COUNTRIES[i % len(COUNTRIES)], "AB1 2CD", i % 3 == 0, i % 2 == 0, "confirmed",
-                    created, created + dt.timedelta(minutes=5), f"{i % 5000:032x}", 1,
+                    created, confirmed, confirmed, f"{i % 5000:032x}", 1,
                 ))
         conn.commit()
         cur.execute("ANALYZE signature")
