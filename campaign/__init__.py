@@ -247,6 +247,7 @@ def register_template_helpers(app: Flask) -> None:
     # What people read in the page's language: a country's name, numbers, days and times (see formats).
     app.jinja_env.filters["country_name"] = countries.local_name
     app.jinja_env.filters["number"] = formats.number
+    app.jinja_env.globals["ngettext"] = formats.template_ngettext
     app.jinja_env.filters["percent"] = formats.percent
     app.jinja_env.filters["day"] = formats.day
     app.jinja_env.filters["day_and_time"] = formats.day_and_time

@@ -22,7 +22,8 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal, format_percent
 from flask import current_app, has_app_context
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 UTC = dt.UTC
@@ -47,6 +48,24 @@ def _parsed(language: str) -> Locale:
 def number(value: int | float) -> str:
     """A count or figure with the language's digits and separators."""
     return format_decimal(value, locale=_locale())
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables) -> str:
+    """Flask-Babel's ngettext, with ``%(num)s`` written as the language
+    writes numbers ("1,234 signatures", "1.234 firmas"), not as raw digits."""
+    variables.setdefault("num", number(num))
+    return get_translations().ungettext(singular, plural, num) % variables
+
+
+@pass_context
+def template_ngettext(context, singular: str, plural: str, num: int, /, **variables) -> str:
+    """``ngettext`` in templates (in place of the one Flask-Babel installs,
+    which fills ``%(num)s`` with raw digits); values are escaped as there."""
+    variables.setdefault("num", number(num))
+    translated = get_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
 
 
 def percent(whole_percent: int | float) -> str:

@@ -300,3 +300,25 @@ def test_a_signers_name_and_address_keep_their_own_direction_on_an_arabic_page(c
     confirm_signature(db.session.execute(db.select(Signature)).scalar_one())
     assert "<li><bdi>Ada</bdi>" in html(client, "/ar/c/rtl")
     assert campaign.slug == "rtl"
+
+
+def test_a_count_inside_a_sentence_is_written_in_the_pages_language(ctx, client):
+    """Sentences chosen by their count ("%(num)s signatures") write it as
+    the language writes numbers, in Python and in templates alike: not
+    "12345 firmas" beside a dashboard that says "12.345"."""
+    from flask import render_template_string
+
+    from campaign import audit
+    campaign = make_campaign(slug="counted")
+    organiser = make_organiser(campaigns=[campaign])
+    audit.record("signatures.invalidated", organiser, campaign, {"invalidation": 1, "signatures": 12345})
+    db.session.commit()
+    log_in(client)
+    assert "12.345 firmas" in html(client, "/es/organiser/audit")
+    assert "12,345 signatures" in html(client, "/organiser/audit")
+    template = "{{ ngettext('%(num)s field', '%(num)s fields', 1234) }}"
+    with force_locale("fr"):
+        assert render_template_string(template) == f"1{NNBSP}234 champs"
+    with force_locale("en"):
+        assert render_template_string(template) == "1,234 fields"
+        assert render_template_string("{{ ngettext('%(num)s field', '%(num)s fields', 1) }}") == "1 field"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import audit, organisers
+from ..formats import ngettext
 from ..models import AuditEvent
 from .forms import ActivityForm
 from .views import bp
