@@ -49,13 +49,16 @@ class ShareLink:
 @dataclass(frozen=True)
 class Impact:
     """A signer's "your impact" page: their campaign (what its link preview
-    needs too), their link, its count."""
+    and its languages need too), their link, its count."""
     slug: str
     title: str
     share_text: str
     link: ShareLink
     edition: int
     image_filename: str | None
+    id: int  # the campaign's
+    default_language: str
+    published_languages: list[str]
 
 
 def _confirmed_through(referrer_id):
@@ -75,6 +78,7 @@ def _own_link(signature_id: int):
         return own.execute(
             select(Signature.referral_code, Signature.status, Campaign.slug, Campaign.title, Campaign.share_text,
                    Campaign.status.label("campaign_status"), Campaign.edition, Campaign.image_filename,
+                   Campaign.id.label("campaign_id"), Campaign.default_language, Campaign.published_languages,
                    _confirmed_through(Signature.id).label("referred"))
             .join(Campaign, Campaign.id == Signature.campaign_id)
             .where(Signature.id == signature_id)).one_or_none()
@@ -105,7 +109,8 @@ def impact(slug: str, signature_id: int) -> Impact | None:
     link = _link_of(row)
     if link is None:
         return None
-    return Impact(row.slug, row.title, row.share_text or row.title, link, row.edition, row.image_filename)
+    return Impact(row.slug, row.title, row.share_text or row.title, link, row.edition, row.image_filename,
+                  row.campaign_id, row.default_language, list(row.published_languages or ()))
 
 
 def personal_share(campaign, url: str) -> dict:

@@ -182,6 +182,27 @@ def test_the_organisers_test_copy_shows_where_the_impact_link_goes(app, smtp, de
     assert f"See how many people signed through your own link: {SITE}/c/spread/impact/test" in message.text
 
 
+def test_the_impact_page_names_the_campaign_in_the_pages_language(app, client):
+    """A Spanish signer's emails link to /es/.../impact/...: the campaign is
+    named in Spanish there, where it is published in Spanish, and in its
+    own language where it is not (French here)."""
+    from campaign.models import CampaignTranslation
+    with app.app_context():
+        campaign = make_campaign(slug="spread", title="Spread the word", share_text="Sign with me")
+        db.session.add(CampaignTranslation(campaign_id=campaign.id, language="es", title="Corre la voz",
+                                           share_text="Firma conmigo"))
+        campaign.published_languages = ["es"]
+        db.session.commit()
+        [signature] = confirmed_signatures(campaign, [("ada@example.com", "GB")])
+        token = tokens.token_for(tokens.IMPACT, signature.id)
+    spanish = client.get(f"/es/c/spread/impact/{token}").get_data(as_text=True)
+    assert "<h1>Tu impacto en Corre la voz</h1>" in spanish and "Spread the word" not in spanish
+    assert "Firma%20conmigo" in spanish or "Firma conmigo" in spanish
+    assert "<h1>Your impact on Spread the word</h1>" in client.get(f"/c/spread/impact/{token}").get_data(as_text=True)
+    french = client.get(f"/fr/c/spread/impact/{token}").get_data(as_text=True)
+    assert "Spread the word" in french and "Corre la voz" not in french
+
+
 @pytest.mark.parametrize("case", ["forged", "another-purpose", "another-campaign", "pending", "invalidated",
                                   "draft", "not-a-number"])
 def test_an_impact_link_shows_only_a_confirmed_signers_own_page(app, client, case):

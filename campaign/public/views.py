@@ -487,8 +487,12 @@ def impact(slug: str, token: str):
     found = referrals.impact(slug, signature_id) if signature_id is not None else None
     if found is None:
         abort(404)
+    # The campaign's words in the page's language, where it is published in it.
+    text = translations.campaign_text(found, signing_language(found))
+    found = dataclasses.replace(found, title=text.title, share_text=text.share_text or text.title)
     response = make_response(render_template("public/impact.html", impact=found, campaign=found,
-                                             share=referrals.personal_share(found, found.link.url)))
+                                             share=referrals.personal_share(found, found.link.url),
+                                             page_languages=translations.page_languages(found)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
