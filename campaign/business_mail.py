@@ -52,13 +52,15 @@ class _Batch:
         key = (entry.campaign_id, language)
         merge = self.merges.get(key)
         if merge is None:
-            words = campaign_text(db.session.get(Campaign, entry.campaign_id), language)
+            campaign = db.session.get(Campaign, entry.campaign_id)
+            words = campaign_text(campaign, language)
             subject, text, html = render_email("business_confirm", {
                 "campaign": {"title": words.title, "slug": entry.slug},
                 "confirm_url": slot("confirmurl"),
                 "extend_url": slot("extendurl"),
                 "extend_days": current_app.config["BUSINESS_EXTEND_LINK_DAYS"],
-                "campaign_url": absolute_url("public.campaign_page", language=language, slug=entry.slug),
+                "campaign_url": absolute_url("public.campaign_page", language=language,
+                                             unprefixed=campaign.default_language, slug=entry.slug),
             }, language=language)
             merge = self.merges[key] = MailMerge(subject, text, html, ("confirmurl", "extendurl"))
         return merge

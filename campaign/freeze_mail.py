@@ -209,7 +209,8 @@ def _merge(batch: _Batch, kind: str, signature: Signature, language: str) -> Mai
                 "time_zone": zone.replace("_", " "), "local_hours": campaign.local_hours,
                 "given_name": slot("givenname"), "unsubscribe_url": slot("unsubscribe"),
                 "check_in_url": slot("checkin"),
-                "campaign_url": absolute_url("public.campaign_page", language=language, slug=campaign.slug),
+                "campaign_url": absolute_url("public.campaign_page", language=language,
+                                             unprefixed=campaign.default_language, slug=campaign.slug),
             })
         merge = batch.merges[key] = MailMerge(
             subject, text, html, ("givenname", "unsubscribe", "checkin"),

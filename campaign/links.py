@@ -6,14 +6,16 @@ from flask import current_app, request
 from .locales import path_segment, prefix
 
 
-def absolute_url(endpoint: str, language: str | None = None, **values) -> str:
+def absolute_url(endpoint: str, language: str | None = None, unprefixed: str | None = None, **values) -> str:
     """The public URL of ``endpoint``, rooted at SITE_URL, in ``language``
-    (None, or the site's default: the address without a language, which a
-    campaign's pages show in the campaign's own default language). Emailed
-    links name the language of the person they go to."""
+    (None: the address without a language). Emailed links name the
+    language of the person they go to. A campaign's /c/<slug> pages are in
+    the campaign's own default language at an address without one: a link
+    to one passes that as ``unprefixed``, so that, say, English there is
+    /en/c/<slug> when the campaign is written in Spanish."""
     adapter = current_app.url_map.bind("localhost")
     path = adapter.build(endpoint, values)
-    return current_app.config["SITE_URL"].rstrip("/") + prefix(language) + path
+    return current_app.config["SITE_URL"].rstrip("/") + prefix(language, unprefixed) + path
 
 
 def page_url(endpoint: str, **values) -> str:

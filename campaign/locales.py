@@ -137,10 +137,11 @@ def direction(language: str) -> str:
     return "rtl" if language in RIGHT_TO_LEFT else "ltr"
 
 
-def prefix(language: str | None) -> str:
+def prefix(language: str | None, unprefixed: str | None = None) -> str:
     """The path segment that puts a page in ``language``: none for the
-    site's default language."""
-    if not language or language == default_language():
+    language its address without one is in (``unprefixed``: a campaign's
+    own default for its /c/<slug> pages; the site's default otherwise)."""
+    if not language or language == (unprefixed or default_language()):
         return ""
     return f"/{language}"
 

@@ -56,11 +56,13 @@ class _Batch:
             links = self.confirm_links[language] = tokens.links_for(tokens.CONFIRM, language=language)
         return links
 
-    def campaign_url(self, slug: str, language: str) -> str:
+    def campaign_url(self, signature, language: str) -> str:
+        """The page of ``signature``'s campaign in ``language``."""
+        slug = signature.slug
         url = self.campaign_urls.get((slug, language))
         if url is None:
-            url = self.campaign_urls[slug, language] = absolute_url("public.campaign_page", language=language,
-                                                                     slug=slug)
+            url = self.campaign_urls[slug, language] = absolute_url(
+                "public.campaign_page", language=language, unprefixed=signature.default_language, slug=slug)
         return url
 
     def merge(self, kind: str, signature, language: str) -> MailMerge:
@@ -74,7 +76,7 @@ class _Batch:
                 "campaign": {"title": words.title, "slug": signature.slug},
                 "greeting": slot("greeting"),
                 "confirm_url": slot("confirmurl"),
-                "campaign_url": self.campaign_url(signature.slug, language),
+                "campaign_url": self.campaign_url(signature, language),
                 # The signer's own share link (see provenance.share_link).
                 "share_url": slot("sharelink"),
             }, language=language)
@@ -125,7 +127,7 @@ def _render(batch: _Batch, row: outbox.Delivery):
     signature = batch.signatures[row.signature_id]
     language = batch.languages[signature.id]
     confirm_url = batch.confirm_link(language)(signature.id) if row.kind in (CONFIRMATION, CONFIRM_REMINDER) else ""
-    campaign_url = batch.campaign_url(signature.slug, language)
+    campaign_url = batch.campaign_url(signature, language)
     share_url = provenance.share_link(campaign_url, signature.referral_code) if signature.referral_code \
         else campaign_url
     return batch.merge(row.kind, signature, language).message(

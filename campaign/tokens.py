@@ -126,10 +126,11 @@ def extend_business_id(token: str, max_age_seconds: int) -> int | None:
 IMPACT = "signer-impact"
 
 
-def impact_links(slug: str, language: str | None = None) -> Callable[[int], str]:
-    """The absolute impact links of campaign ``slug``'s signatures, for many
-    of them (as links_for)."""
+def impact_links(campaign, language: str | None = None) -> Callable[[int], str]:
+    """The absolute impact links of ``campaign``'s signatures, for many of
+    them (as links_for)."""
     marker = "0TOKEN0"
-    url = absolute_url("public.impact", language=language, slug=slug, token=marker)
+    url = absolute_url("public.impact", language=language, unprefixed=campaign.default_language,
+                       slug=campaign.slug, token=marker)
     serializer = _serializer(IMPACT)
     return lambda signature_id: url.replace(marker, serializer.dumps(signature_id))

@@ -66,7 +66,8 @@ def render_update(update_row: CampaignUpdate, given_name: str, unsubscribe_link:
             "update": {"subject": subject, "body": body},
             "given_name": given_name,
             "body_html": render_markdown(body),
-            "campaign_url": absolute_url("public.campaign_page", language=language, slug=campaign.slug),
+            "campaign_url": absolute_url("public.campaign_page", language=language,
+                                         unprefixed=campaign.default_language, slug=campaign.slug),
             "unsubscribe_url": unsubscribe_link,
             "impact_url": impact_link,
         })
@@ -147,7 +148,7 @@ def _render(batch: _Batch, row: outbox.Delivery):
     merge = batch.merges.get(key)
     if merge is None:
         merge = batch.merges[key] = update_merge(update_row, with_impact=True, language=language)
-        batch.impact_links[key] = tokens.impact_links(update_row.campaign.slug, language=language)
+        batch.impact_links[key] = tokens.impact_links(update_row.campaign, language=language)
     return merge.message(row.recipient, {"givenname": signature.given_name,
                                          "link": batch.unsubscribe_link(language)(signature.id),
                                          "impact": batch.impact_links[key](signature.id)})
@@ -174,7 +175,8 @@ def enqueue_test(update_row: CampaignUpdate, address: str) -> None:
     for language in versions(update_row):
         rendered = render_update(
             update_row, "Organiser", absolute_url("public.unsubscribe", language=language, token="test"),
-            absolute_url("public.impact", language=language, slug=update_row.campaign.slug, token="test"),
+            absolute_url("public.impact", language=language, unprefixed=update_row.campaign.default_language,
+                         slug=update_row.campaign.slug, token="test"),
             language=language)
         outbox.enqueue(TEST, address, subject=f"[Test] {rendered.subject}", body_text=rendered.text,
                        body_html=rendered.html)

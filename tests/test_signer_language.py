@@ -137,6 +137,40 @@ def test_a_supporter_who_signs_in_a_language_reads_the_confirmation_in_it(app, c
         assert counts.signature_count(campaign_id) == 1
 
 
+def test_an_english_signer_of_a_campaign_written_in_spanish_is_linked_to_its_english_pages(app, client, smtp,
+                                                                                          deliver):
+    """The address without a language shows a campaign in its own language:
+    for a campaign written in Spanish, English (the site's default) is
+    /en/c/<slug>. Links to the campaign's pages in an English signer's
+    emails say so, not the bare address (which shows them Spanish)."""
+    with app.app_context():
+        campaign = translated_campaign(default="es", published=("en",))
+        make_organiser(campaigns=[campaign])
+    assert TITLES["es"] in client.get("/c/park").get_data(as_text=True)
+    assert TITLES["en"] in client.get("/en/c/park").get_data(as_text=True)
+    assert sign_on(client, "/en/c/park", given_name="Ed", email="ed@example.com", email_opt_in="y").status_code == 200
+    deliver()
+    [email] = smtp.to("ed@example.com")
+    assert f"{SITE}/en/c/park" in email.text and f"{SITE}/c/park" not in email.text
+    confirm_path = re.search(rf"{re.escape(SITE)}(/confirm/[\w.-]+)", email.text).group(1)
+    assert confirm(client, confirm_path).status_code == 200
+
+    with app.app_context():
+        db.session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT))
+        db.session.commit()
+    log_in(client)
+    sent = write_update(client, "send")
+    confirming = client.get(sent.headers["Location"]).get_data(as_text=True)
+    client.post(sent.headers["Location"], data={"csrf_token": csrf_token(confirming)})
+    with app.app_context():
+        fan_out_all()
+    deliver()
+    [news] = [m for m in smtp.to("ed@example.com") if m.subject == "News from the park"]
+    assert f"{SITE}/en/c/park/impact/" in news.text and f"{SITE}/c/park" not in news.text
+    impact = client.get(re.search(rf"{re.escape(SITE)}(/en/c/park/impact/[\w.-]+)", news.text).group(1))
+    assert TITLES["en"] in impact.get_data(as_text=True)
+
+
 def test_the_embedded_form_records_the_language_of_its_page_too(app, client, smtp):
     """The embed page's form posts to its own address: /es/c/<slug>/embed/sign
     records Spanish like the campaign page does."""

@@ -23,7 +23,8 @@ def poster(slug: str):
         abort(404)
     # The poster, its text and the page its code leads to in this page's language.
     language = answer_language(campaign)
-    address = absolute_url("public.campaign_page", language=language, slug=campaign.slug)
+    address = absolute_url("public.campaign_page", language=language, unprefixed=campaign.default_language,
+                           slug=campaign.slug)
     short_address = address.split("://", 1)[-1]
     qr = cards.qr_svg(f"{address}?source=poster", _("QR code: a link to %(address)s", address=short_address))
     return cache_publicly(make_response(render_template(
