@@ -38,6 +38,9 @@ def test_the_defaults_name_the_site_and_link_its_own_privacy_notice(app, client)
     assert '<a href="/privacy">Privacy notice</a>' in page and "Run by" not in page
     privacy = client.get("/privacy")
     assert privacy.status_code == 200 and "What we collect" in privacy.get_data(as_text=True)
+    # What the API and the webhooks pass on is said where supporters read who sees their details.
+    assert "into their own supporter database, through this site’s API or its webhooks" in privacy.get_data(
+        as_text=True)
 
 
 def test_an_admin_sets_what_every_page_shows_and_the_cached_page_changes_at_once(app, admin):
